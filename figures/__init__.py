@@ -1,0 +1,14 @@
+"""The papers' figures, theory curves over Monte Carlo bands: ``python -m figures``.
+
+Each figure is a module with ``main(quick, out) -> list[str]`` registered in
+:data:`FIGURES`; it writes a PNG and the plotted numbers as CSV.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from figures import collapse  # noqa: E402, F401
+from figures._registry import FIGURES  # noqa: E402
+
+__all__ = ["FIGURES"]

@@ -1,0 +1,9 @@
+"""Claim modules; importing this package registers every claim."""
+
+from paper_checks.claims import (  # noqa: F401
+    alemohammad2024,
+    deydonoho2024,
+    kazdan2025,
+    shumailov2024,
+    suresh2024,
+)

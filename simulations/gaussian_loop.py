@@ -1,0 +1,229 @@
+"""The sample-level engine for Gaussian loops: one replicate as ``(init, step)``.
+
+A replicate is written once and ``vmap``-ed over replicates; generations run under
+``lax.scan`` over keys ``fold_in(replicate_key, t)``. ``step(key, state) -> (state, info)`` is a
+pure function; hyperparameters that only change values (temperature, estimator, correction
+strength, the truth) are traced arguments closed over by the factory, so one compilation
+serves every value of them and only the *shape* of a spec (d, n, m, T, R, policy, model,
+corrected or not) triggers a new trace.
+
+Each generation t ≥ 1 of a replicate:
+
+1. draws ``m`` synthetic points ``x = μ_{t−1} + √τ Σ_{t−1}^{1/2} z`` with z ~ N(0, I); with
+   the ideal corrector π_γ (Gillman et al. 2024, Def. 4.1) each point is replaced, with
+   probability γ/(1+γ), by ``μ* + Σ*^{1/2} z`` (the same z: common random numbers across γ);
+2. pools them with the data that the policy keeps (DESIGN.md §2) through exact sufficient
+   statistics (:mod:`simulations._stats`), or subsamples the pool without replacement;
+3. refits: μ_t is the pooled mean, Σ_t the pooled scatter divided by N (``"mle"``) or N − 1
+   (``"unbiased"``); with ``model="gaussian_mean"`` Σ_t stays the truth's covariance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from simulations._stats import Stats, batch_stats, covariance, merge
+from theory.distances import sqrtm_psd
+
+_TRACES = {"step": 0}
+
+
+def trace_count() -> int:
+    """How many times a loop's scan body has been traced (for compile-count tests)."""
+    return _TRACES["step"]
+
+
+class GaussianParams(NamedTuple):
+    mean: Array  # (d,)
+    cov: Array  # (d, d)
+
+
+class LoopState(NamedTuple):
+    params: GaussianParams  # the current fit θ_t
+    real: Stats  # fixed real set ("mix"); unused otherwise
+    pool: Stats  # everything drawn so far ("accumulate"); unused otherwise
+    buffer: Array  # (P, d) the pool's points ("accumulate_subsample"), else (0, d)
+    size: Array  # () int, number of filled rows of ``buffer``
+
+
+class StepInfo(NamedTuple):
+    mean: Array  # (d,) fitted mean of this generation
+    cov: Array  # (d, d) fitted covariance of this generation
+
+
+class Hyper(NamedTuple):
+    """Traced hyperparameters (values only; their change never recompiles)."""
+
+    temperature: Array  # ()
+    ddof: Array  # () 0 for "mle", 1 for "unbiased"
+    correction_prob: Array  # () γ/(1+γ)
+    truth_mean: Array  # (d,)
+    truth_cov: Array  # (d, d)
+    truth_sqrt: Array  # (d, d) symmetric square root of truth_cov
+    target_mean: Array  # (d,) θ* mean
+    target_sqrt: Array  # (d, d) θ* covariance square root
+
+
+class Static(NamedTuple):
+    """Shape-determining configuration (one compilation per distinct value)."""
+
+    dim: int
+    n_real: int
+    n_syn: int
+    generations: int
+    data: str
+    model: str
+    corrected: bool
+    dtype: str
+
+
+def static_of(spec) -> Static:
+    return Static(
+        dim=spec.dim,
+        n_real=spec.n_real,
+        n_syn=spec.num_synthetic,
+        generations=spec.generations,
+        data=spec.data,
+        model=spec.model,
+        corrected=spec.correction_strength > 0,
+        dtype=spec.dtype,
+    )
+
+
+def hyper_of(spec) -> Hyper:
+    dt = jnp.dtype(spec.dtype)
+    gamma = spec.correction_strength
+    prob = 1.0 if gamma == float("inf") else gamma / (1.0 + gamma)
+    mean = jnp.asarray(spec.truth_mean, dt)
+    cov = jnp.asarray(spec.truth_cov, dt)
+    root = sqrtm_psd(jnp.asarray(spec.truth_cov)).astype(dt)
+    return Hyper(
+        temperature=jnp.asarray(spec.temperature, dt),
+        ddof=jnp.asarray(1.0 if spec.estimator == "unbiased" else 0.0, dt),
+        correction_prob=jnp.asarray(prob, dt),
+        truth_mean=mean,
+        truth_cov=cov,
+        truth_sqrt=root,
+        target_mean=mean,
+        target_sqrt=root,
+    )
+
+
+def subsample_mask(key, size, rows: int, n: int, dtype):
+    """0/1 mask of ``n`` rows drawn uniformly without replacement among the first ``size``.
+
+    Selection sampling (Knuth, TAOCP vol. 2, Algorithm 3.4.2 S): row i is taken with
+    probability (n − taken so far)/(size − i). Exact, O(rows), no sort.
+    """
+    u = jax.random.uniform(key, (rows,), dtype)
+    size_f = size.astype(dtype)
+
+    def body(taken, x):
+        ui, i = x
+        take = (i < size_f) & (ui * (size_f - i) < (n - taken))
+        return taken + take.astype(dtype), take
+
+    _, mask = jax.lax.scan(body, jnp.zeros((), dtype), (u, jnp.arange(rows, dtype=dtype)))
+    return mask.astype(dtype)
+
+
+def masked_stats(x, mask, count: int) -> Stats:
+    """Statistics of the rows of ``x`` where ``mask`` is 1 (``count`` of them)."""
+    mean = (mask @ x) / count
+    centred = x - mean
+    return Stats(jnp.asarray(count, x.dtype), mean, (centred * mask[:, None]).T @ centred)
+
+
+def make_loop(static: Static, hyper: Hyper):
+    """Build ``(init, step)`` for one replicate of the loop described by ``static``."""
+    d, n, m = static.dim, static.n_real, static.n_syn
+    dt = jnp.dtype(static.dtype)
+    full_cov = static.model == "gaussian"
+
+    def fit(stats: Stats) -> GaussianParams:
+        cov = covariance(stats, hyper.ddof) if full_cov else hyper.truth_cov
+        return GaussianParams(stats.mean, cov)
+
+    def draw_truth(key, size):
+        z = jax.random.normal(key, (size, d), dt)
+        return hyper.truth_mean + z @ hyper.truth_sqrt
+
+    def draw_synthetic(key, params: GaussianParams, size):
+        k_z, k_member = jax.random.split(key)
+        z = jax.random.normal(k_z, (size, d), dt)
+        root = sqrtm_psd(params.cov) if full_cov else hyper.truth_sqrt
+        x = params.mean + jnp.sqrt(hyper.temperature) * (z @ root)
+        if static.corrected:
+            u = jax.random.uniform(k_member, (size,), dt)
+            corrected = hyper.target_mean + z @ hyper.target_sqrt
+            x = jnp.where((u < hyper.correction_prob)[:, None], corrected, x)
+        return x
+
+    pool_rows = n + static.generations * m if static.data == "accumulate_subsample" else 0
+
+    def init(key) -> LoopState:
+        x = draw_truth(key, n)
+        stats = batch_stats(x)
+        buffer = jnp.zeros((pool_rows, d), dt)
+        if pool_rows:
+            buffer = buffer.at[:n].set(x)
+        return LoopState(fit(stats), stats, stats, buffer, jnp.asarray(n, jnp.int32))
+
+    def step(key, state: LoopState):
+        _TRACES["step"] += 1
+        k_syn, k_real, k_sub = jax.random.split(key, 3)
+        real, pool, buffer, size = state.real, state.pool, state.buffer, state.size
+        x_syn = draw_synthetic(k_syn, state.params, m) if m else None
+        synth = batch_stats(x_syn) if (m and static.data != "accumulate_subsample") else None
+        if static.data == "replace":
+            stats = synth
+        elif static.data == "mix":
+            stats = merge(real, synth) if m else real
+        elif static.data == "fresh":
+            fresh = batch_stats(draw_truth(k_real, n))
+            stats = merge(fresh, synth) if m else fresh
+        elif static.data == "accumulate":
+            pool = merge(pool, synth) if m else pool
+            stats = pool
+        elif static.data == "accumulate_subsample":
+            if m:
+                buffer = jax.lax.dynamic_update_slice(buffer, x_syn, (size, jnp.int32(0)))
+                size = size + m
+            mask = subsample_mask(k_sub, size, pool_rows, n, dt)
+            stats = masked_stats(buffer, mask, n)
+        else:  # pragma: no cover - LoopSpec validates the policy
+            raise ValueError(f"unknown data policy {static.data!r}")
+        params = fit(stats)
+        return LoopState(params, real, pool, buffer, size), StepInfo(params.mean, params.cov)
+
+    return init, step
+
+
+def replicate_trajectory(static: Static, hyper: Hyper, key):
+    """Fitted (means, covs) of one replicate, shapes ``(T+1, d)`` and ``(T+1, d, d)``."""
+    init, step = make_loop(static, hyper)
+    state = init(jax.random.fold_in(key, 0))
+
+    def body(carry, t):
+        return step(jax.random.fold_in(key, t), carry)
+
+    ts = jnp.arange(1, static.generations + 1)
+    _, info = jax.lax.scan(body, state, ts)
+    means = jnp.concatenate([state.params.mean[None], info.mean], axis=0)
+    covs = jnp.concatenate([state.params.cov[None], info.cov], axis=0)
+    return means, covs
+
+
+@lru_cache(maxsize=128)
+def compiled_runner(static: Static):
+    """A jitted function ``(replicate_keys, hyper) -> (means, covs)`` for this shape."""
+
+    def run_batch(keys, hyper):
+        return jax.vmap(lambda k: replicate_trajectory(static, hyper, k))(keys)
+
+    return jax.jit(run_batch)

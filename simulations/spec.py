@@ -1,0 +1,264 @@
+"""``LoopSpec``: the frozen, validated description of one self-consuming loop.
+
+Conventions (DESIGN.md §2): a generation trains on ``n_real`` real points plus
+``n_synthetic = ⌊synthetic_ratio · n_real⌋`` synthetic points (real-data fraction
+1/(1+λ)); generation 0 is the fit on the real data. See :class:`LoopSpec` for every field.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+DATA_POLICIES = ("replace", "mix", "fresh", "accumulate", "accumulate_subsample")
+MODELS = ("gaussian", "gaussian_mean")
+ESTIMATORS = ("mle", "unbiased")
+DTYPES = ("float64", "float32")
+
+_MAX_SIZE = 10**9
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_int(name: str, value, minimum: int, maximum: int = _MAX_SIZE) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if not minimum <= int(value) <= maximum:
+        raise ValueError(f"{name} must be an integer in [{minimum}, {maximum}], got {value}")
+    return int(value)
+
+
+def _check_float(name: str, value, *, low: float, low_open: bool, allow_inf: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    x = float(value)
+    if math.isnan(x):
+        raise ValueError(f"{name} must not be NaN")
+    if math.isinf(x) and not (allow_inf and x > 0):
+        raise ValueError(f"{name} must be finite{' or +inf' if allow_inf else ''}, got {x}")
+    if x < low or (low_open and x == low):
+        bound = f"> {low}" if low_open else f">= {low}"
+        raise ValueError(f"{name} must be {bound}, got {x}")
+    return x
+
+
+def _check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def normalize_gaussian(name: str, mean, cov, dim: int) -> tuple[tuple, tuple]:
+    """Validate a Gaussian (mean, covariance) of dimension ``dim``; return hashable tuples.
+
+    The mean must be finite with shape ``(dim,)`` (a scalar is accepted when ``dim == 1``);
+    the covariance finite, symmetric (relative tolerance 1e-10) and positive definite, with
+    shape ``(dim, dim)`` (a scalar is accepted when ``dim == 1``).
+    """
+    try:
+        m = np.asarray(mean, dtype=np.float64)
+        c = np.asarray(cov, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric arrays (mean, covariance): {exc}") from None
+    if m.ndim == 0 and dim == 1:
+        m = m.reshape(1)
+    if c.ndim == 0 and dim == 1:
+        c = c.reshape(1, 1)
+    if m.shape != (dim,):
+        raise ValueError(f"{name} mean must have shape ({dim},), got {m.shape}")
+    if c.shape != (dim, dim):
+        raise ValueError(f"{name} covariance must have shape ({dim}, {dim}), got {c.shape}")
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name} mean must be finite")
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{name} covariance must be finite")
+    scale = max(float(np.max(np.abs(c))), np.finfo(np.float64).tiny)
+    if np.max(np.abs(c - c.T)) > 1e-10 * scale:
+        raise ValueError(f"{name} covariance must be symmetric")
+    c = 0.5 * (c + c.T)
+    eig = np.linalg.eigvalsh(c)
+    if eig[0] <= 0 or eig[0] <= 1e-14 * eig[-1]:
+        raise ValueError(
+            f"{name} covariance must be positive definite (smallest eigenvalue {eig[0]:.3g})"
+        )
+    return tuple(float(v) for v in m), tuple(tuple(float(v) for v in row) for row in c)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopSpec:
+    """A self-consuming loop of iterated maximum-likelihood Gaussian fits.
+
+    Generation 0 fits the model on ``n_real`` points drawn from ``truth``. Each later
+    generation ``t`` draws synthetic points from the previous fit (at ``temperature`` τ:
+    N(μ_{t−1}, τ Σ_{t−1}); with ``correction_strength`` γ > 0 each point comes instead from the
+    target with probability γ/(1+γ), the ideal corrector π_γ of Gillman et al. 2024) and refits
+    according to ``data``:
+
+    ``"replace"``
+        fit on ``n_synthetic`` fresh synthetic points only (default ``n_real``), the fully
+        synthetic loop of Shumailov et al. 2024 and Alemohammad et al. 2024.
+    ``"mix"``
+        fit on the fixed real set plus ⌊λ n⌋ fresh synthetic points (Bertrand et al. 2024,
+        Gillman et al. 2024, Ferbach et al. 2024).
+    ``"fresh"``
+        fit on ``n_real`` new real points plus ⌊λ n⌋ synthetic points (Alemohammad et al.).
+    ``"accumulate"``
+        add ⌊λ n⌋ synthetic points to everything drawn before and fit on the whole pool
+        (Gerstgrasser et al. 2024, Kazdan et al. 2025).
+    ``"accumulate_subsample"``
+        as accumulate, but fit on ``n_real`` points drawn without replacement from the pool
+        (Kazdan et al. 2025).
+
+    Fields:
+        dim: dimension d ≥ 1.
+        n_real: number of real points n ≥ 1.
+        synthetic_ratio: λ ≥ 0, synthetic points per real point; ``inf`` only with
+            ``data="replace"`` (which ignores λ).
+        data: the data policy, one of :data:`DATA_POLICIES`.
+        model: ``"gaussian"`` (mean and full covariance fitted) or ``"gaussian_mean"``
+            (covariance known and fixed at the truth's, only the mean fitted).
+        estimator: ``"mle"`` (covariance divides by N) or ``"unbiased"`` (by N − 1), N being the
+            number of points in the fit. Default ``"mle"``, the fitting operator of the papers;
+            Shumailov's Theorem 3.1 and Alemohammad et al. use ``"unbiased"``.
+        temperature: τ > 0, sampling bias: synthetic points are drawn from N(μ, τΣ).
+        correction_strength: γ ∈ [0, ∞], the ideal corrector's strength.
+        generations: T ≥ 0, number of generations after generation 0.
+        replicates: R ≥ 1 independent repetitions of the whole loop.
+        truth: the real-data law as ``(mean, covariance)``; ``None`` is N(0, I_d). The target
+            θ* of the Gaussian class is the truth itself.
+        n_synthetic: explicit number of synthetic points per generation (overrides λ).
+        dtype: ``"float64"`` (default) or ``"float32"``.
+    """
+
+    dim: int = 1
+    n_real: int = 100
+    synthetic_ratio: float = 1.0
+    data: str = "mix"
+    model: str = "gaussian"
+    estimator: str = "mle"
+    temperature: float = 1.0
+    correction_strength: float = 0.0
+    generations: int = 10
+    replicates: int = 1000
+    truth: tuple | None = field(default=None)
+    n_synthetic: int | None = None
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "dim", _check_int("dim", self.dim, 1, 10_000))
+        set_(self, "n_real", _check_int("n_real", self.n_real, 1))
+        set_(self, "generations", _check_int("generations", self.generations, 0, 10**7))
+        set_(self, "replicates", _check_int("replicates", self.replicates, 1))
+        set_(self, "data", _check_choice("data", self.data, DATA_POLICIES))
+        set_(self, "model", _check_choice("model", self.model, MODELS))
+        set_(self, "estimator", _check_choice("estimator", self.estimator, ESTIMATORS))
+        set_(self, "dtype", _check_choice("dtype", self.dtype, DTYPES))
+        lam = _check_float(
+            "synthetic_ratio", self.synthetic_ratio, low=0.0, low_open=False, allow_inf=True
+        )
+        if math.isinf(lam) and self.data != "replace":
+            raise ValueError(
+                "synthetic_ratio=inf (fully synthetic) requires data='replace', "
+                f"got data={self.data!r}"
+            )
+        set_(self, "synthetic_ratio", lam)
+        set_(
+            self,
+            "temperature",
+            _check_float("temperature", self.temperature, low=0.0, low_open=True, allow_inf=False),
+        )
+        set_(
+            self,
+            "correction_strength",
+            _check_float(
+                "correction_strength",
+                self.correction_strength,
+                low=0.0,
+                low_open=False,
+                allow_inf=True,
+            ),
+        )
+        if self.n_synthetic is not None:
+            set_(self, "n_synthetic", _check_int("n_synthetic", self.n_synthetic, 0))
+        truth = self.truth
+        if truth is None:
+            mean, cov = np.zeros(self.dim), np.eye(self.dim)
+        else:
+            if not isinstance(truth, (tuple, list)) or len(truth) != 2:
+                raise TypeError("truth must be a (mean, covariance) pair or None")
+            mean, cov = truth
+        set_(self, "truth", normalize_gaussian("truth", mean, cov, self.dim))
+        self._check_fit_sizes()
+
+    # ------------------------------------------------------------------ derived sizes
+    @property
+    def num_synthetic(self) -> int:
+        """Synthetic points drawn per generation t ≥ 1 (DESIGN.md §2)."""
+        if self.n_synthetic is not None:
+            return self.n_synthetic
+        if self.data == "replace":
+            return self.n_real
+        return int(math.floor(self.synthetic_ratio * self.n_real + 1e-9))
+
+    def fit_sizes(self) -> tuple[int, int]:
+        """(points in the generation-0 fit, smallest number of points in a later fit)."""
+        n, m, t = self.n_real, self.num_synthetic, self.generations
+        later = {
+            "replace": m,
+            "mix": n + m,
+            "fresh": n + m,
+            "accumulate": n + m,
+            "accumulate_subsample": n,
+        }[self.data]
+        return n, (later if t > 0 else n)
+
+    @property
+    def pool_size(self) -> int:
+        """Largest pool (accumulate policies): n + T·m points."""
+        return self.n_real + self.generations * self.num_synthetic
+
+    def _check_fit_sizes(self) -> None:
+        first, later = self.fit_sizes()
+        if self.data == "replace" and self.generations > 0 and self.num_synthetic == 0:
+            raise ValueError("n_synthetic must be >= 1 with data='replace'")
+        if self.model == "gaussian":
+            smallest = min(first, later)
+            if smallest < 2:
+                raise ValueError(
+                    "n_real must be >= 2 (and n_synthetic >= 2 with data='replace'): "
+                    "a covariance fitted on fewer than 2 points is undefined (unbiased) or "
+                    f"zero (mle); the smallest fit here has {smallest} point(s)"
+                )
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def truth_mean(self) -> np.ndarray:
+        return np.asarray(self.truth[0], dtype=np.float64)
+
+    @property
+    def truth_cov(self) -> np.ndarray:
+        return np.asarray(self.truth[1], dtype=np.float64)
+
+    def replace(self, **changes) -> LoopSpec:
+        """A copy with some fields changed (validated again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return LoopSpec(**values)
+
+    def to_dict(self) -> dict:
+        """Plain-JSON description (``inf`` written as the string ``"inf"``)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float) and math.isinf(v):
+                v = "inf"
+            if f.name == "truth":
+                v = {"mean": list(v[0]), "cov": [list(r) for r in v[1]]}
+            out[f.name] = v
+        return out

@@ -1,0 +1,122 @@
+"""``Trajectory``: the fitted parameters of every replicate and generation, and their metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theory.distances import gaussian_kl, gaussian_logdet, gaussian_w2_squared
+
+METRICS = {
+    "w2_to_target": "2-Wasserstein distance W₂(p_θt, p_θ*)",
+    "w2sq_to_target": "squared 2-Wasserstein distance W₂²(p_θt, p_θ*)",
+    "kl_to_target": "KL(p_θt ‖ p_θ*)",
+    "kl_from_target": "KL(p_θ* ‖ p_θt)",
+    "mean_error2": "squared mean error ‖μ_t − μ*‖²",
+    "trace_ratio": "tr Σ_t / tr Σ*",
+    "logdet_ratio": "log det Σ_t − log det Σ*",
+    "variance": "Σ_t[0, 0] (the fitted variance of the first coordinate)",
+}
+
+
+def _trace(c):
+    return jnp.trace(c, axis1=-2, axis2=-1)
+
+
+# name -> f(means, covs, target_mean, target_cov); each is jitted on its own, computed only
+# when asked for (one closed form per XLA program).
+_METRIC_FNS = {
+    "w2_to_target": lambda m, c, tm, tc: jnp.sqrt(gaussian_w2_squared(m, c, tm, tc)),
+    "w2sq_to_target": lambda m, c, tm, tc: gaussian_w2_squared(m, c, tm, tc),
+    "kl_to_target": lambda m, c, tm, tc: gaussian_kl(m, c, tm, tc),
+    "kl_from_target": lambda m, c, tm, tc: gaussian_kl(tm, tc, m, c),
+    "mean_error2": lambda m, c, tm, tc: jnp.sum((m - tm) ** 2, axis=-1),
+    "trace_ratio": lambda m, c, tm, tc: _trace(c) / _trace(tc),
+    "logdet_ratio": lambda m, c, tm, tc: gaussian_logdet(c) - gaussian_logdet(tc),
+    "variance": lambda m, c, tm, tc: c[..., 0, 0],
+}
+_JITTED = {name: jax.jit(fn) for name, fn in _METRIC_FNS.items()}
+
+
+@dataclass
+class Trajectory:
+    """Result of :func:`simulations.run`.
+
+    Attributes:
+        spec: the :class:`~simulations.LoopSpec` that was run.
+        seed: the integer seed.
+        engine: the engine that produced it.
+        means: ``(replicates, generations + 1, d)`` fitted means; index 0 is the real-data fit.
+        covs: ``(replicates, generations + 1, d, d)`` fitted covariances.
+        seconds: wall-clock time of the run.
+    """
+
+    spec: object
+    seed: int
+    engine: str
+    means: np.ndarray
+    covs: np.ndarray
+    seconds: float = 0.0
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def generations(self) -> np.ndarray:
+        """Generation indices ``0 … T``."""
+        return np.arange(self.means.shape[1])
+
+    def metric(self, name: str) -> np.ndarray:
+        """A metric for every replicate and generation, shape ``(replicates, generations + 1)``.
+
+        Names (see :data:`METRICS`): ``w2_to_target``, ``w2sq_to_target``, ``kl_to_target``,
+        ``kl_from_target``, ``mean_error2``, ``trace_ratio``, ``logdet_ratio``, ``variance``.
+        The target θ* is the truth's mean and covariance. All are computed in closed form,
+        batched in JAX; a degenerate (singular) fit gives ``inf`` KL and ``-inf`` log-det,
+        never NaN.
+        """
+        if name not in METRICS:
+            raise ValueError(f"metric must be one of {tuple(METRICS)}, got {name!r}")
+        if name not in self._cache:
+            dt = self.means.dtype
+            m, c = jnp.asarray(self.means), jnp.asarray(self.covs)
+            tm = jnp.broadcast_to(jnp.asarray(self.spec.truth_mean, dt), m.shape)
+            tc = jnp.broadcast_to(jnp.asarray(self.spec.truth_cov, dt), c.shape)
+            self._cache[name] = np.asarray(_JITTED[name](m, c, tm, tc))
+        return self._cache[name]
+
+    def mean_and_se(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over replicates of a metric and its standard error, each ``(generations + 1,)``."""
+        values = self.metric(name)
+        r = values.shape[0]
+        se = values.std(axis=0, ddof=1) / np.sqrt(r) if r > 1 else np.full(values.shape[1], np.nan)
+        return values.mean(axis=0), se
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the arrays to ``path`` (NPZ) and the metadata beside it (JSON), atomically."""
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as fh:
+            np.savez_compressed(fh, means=self.means, covs=self.covs)
+            tmp = fh.name
+        os.replace(tmp, path)
+        meta = {
+            "spec": self.spec.to_dict(),
+            "seed": self.seed,
+            "engine": self.engine,
+            "seconds": self.seconds,
+            "versions": {"jax": jax.__version__, "numpy": np.__version__},
+        }
+        with tempfile.NamedTemporaryFile(
+            "w", dir=directory, suffix=".json", delete=False, encoding="utf-8"
+        ) as fh:
+            json.dump(meta, fh, indent=2)
+            tmp = fh.name
+        os.replace(tmp, path[: -len(".npz")] + ".json")

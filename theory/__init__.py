@@ -1,0 +1,115 @@
+"""Closed forms, laws, bounds and distances for self-consuming loops on Gaussian models.
+
+Pure mathematics: this package imports numpy, scipy, sympy and jax.numpy only.
+
+Indexing convention used throughout: generation ``t = 0`` is the fit on the real data, so a
+quantity "at generation t" has gone through ``t + 1`` fits. Papers that call the fit on the
+real data "generation 1" are converted in the docstrings.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from theory.distances import (  # noqa: E402
+    gaussian_kl,
+    gaussian_logdet,
+    gaussian_w2,
+    gaussian_w2_squared,
+    sqrtm_psd,
+)
+
+__all__ = [
+    "gaussian_kl",
+    "gaussian_logdet",
+    "gaussian_w2",
+    "gaussian_w2_squared",
+    "sqrtm_psd",
+]
+
+from theory._special import alpha_n, fit_divisor  # noqa: E402
+from theory.accumulate import (  # noqa: E402
+    accumulate_cov_factor,
+    accumulate_cov_factor_limit,
+    accumulate_cov_limit,
+    accumulate_mean_error2,
+    accumulate_mean_error2_bound,
+    accumulate_mean_error2_known_cov,
+)
+from theory.collapse_probability import (  # noqa: E402
+    bertrand_markov_bound,
+    collapse_probability,
+    fractional_markov_bound,
+    suresh_bound,
+)
+from theory.fresh import fresh_fixed_point, fresh_moments, fresh_recursion_matrix  # noqa: E402
+from theory.replace import (  # noqa: E402
+    log_chi2_sum_cdf,
+    log_chi2_sum_sf,
+    replace_expected_cov,
+    replace_expected_det,
+    replace_expected_sigma,
+    replace_log_variance_cdf,
+    replace_log_variance_mean,
+    replace_log_variance_sf,
+    replace_log_variance_var,
+    replace_logdet_cdf,
+    replace_logdet_mean,
+    replace_logdet_sf,
+    replace_logdet_var,
+    replace_mean_error2,
+    replace_variance_cdf,
+    replace_variance_moment,
+    replace_variance_sf,
+    replace_variance_var,
+    replace_w2sq_1d,
+)
+from theory.universality import (  # noqa: E402
+    augment_risk_limit,
+    augment_risk_ratio,
+    discard_risk_ratio,
+    subsample_risk_limit,
+    subsample_risk_ratio,
+)
+
+__all__ += [
+    "accumulate_cov_factor",
+    "accumulate_cov_factor_limit",
+    "accumulate_cov_limit",
+    "accumulate_mean_error2",
+    "accumulate_mean_error2_bound",
+    "accumulate_mean_error2_known_cov",
+    "alpha_n",
+    "augment_risk_limit",
+    "augment_risk_ratio",
+    "bertrand_markov_bound",
+    "collapse_probability",
+    "discard_risk_ratio",
+    "fit_divisor",
+    "fractional_markov_bound",
+    "fresh_fixed_point",
+    "fresh_moments",
+    "fresh_recursion_matrix",
+    "log_chi2_sum_cdf",
+    "log_chi2_sum_sf",
+    "replace_expected_cov",
+    "replace_expected_det",
+    "replace_expected_sigma",
+    "replace_log_variance_cdf",
+    "replace_log_variance_mean",
+    "replace_log_variance_sf",
+    "replace_log_variance_var",
+    "replace_logdet_cdf",
+    "replace_logdet_mean",
+    "replace_logdet_sf",
+    "replace_logdet_var",
+    "replace_mean_error2",
+    "replace_variance_cdf",
+    "replace_variance_moment",
+    "replace_variance_sf",
+    "replace_variance_var",
+    "replace_w2sq_1d",
+    "subsample_risk_limit",
+    "subsample_risk_ratio",
+    "suresh_bound",
+]
