@@ -42,6 +42,10 @@ class Measurement:
     pvalue: float | None = None
 
     def __post_init__(self):
+        for name in ("predicted", "measured", "stderr", "atol", "rtol", "pvalue"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, float(value))
         if self.sided not in ("two", "upper", "lower"):
             raise ValueError(f"sided must be 'two', 'upper' or 'lower', got {self.sided!r}")
 
@@ -54,7 +58,7 @@ class Measurement:
         if not (math.isfinite(self.measured) and math.isfinite(self.predicted)):
             return False, math.inf
         if self.pvalue is not None:
-            return self.pvalue >= alpha, -math.log10(max(self.pvalue, 1e-300))
+            return bool(self.pvalue >= alpha), -math.log10(max(float(self.pvalue), 1e-300))
         diff = self.measured - self.predicted
         if self.sided == "upper":
             excess = diff
@@ -66,7 +70,7 @@ class Measurement:
         z = z_two_sided(alpha) if self.sided == "two" else z_one_sided(alpha)
         allowed = z * se + self.tolerance
         score = excess / (se if se > 0 else max(self.tolerance, 1e-300))
-        return excess <= allowed, score
+        return bool(excess <= allowed), float(score)
 
 
 @dataclass

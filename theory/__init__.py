@@ -113,3 +113,8 @@ __all__ += [
     "subsample_risk_ratio",
     "suresh_bound",
 ]
+
+from theory.mix import mix_mean_error2_known_cov  # noqa: E402
+from theory.subsample import accumulate_subsample_mean_error2_known_cov  # noqa: E402
+
+__all__ += ["accumulate_subsample_mean_error2_known_cov", "mix_mean_error2_known_cov"]

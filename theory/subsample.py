@@ -14,8 +14,9 @@ d-dimensional error is tr Σ₀ times the 1-D one, coordinates decoupling in the
     E[e_g²]   = (1/n²)[(n/N_g) Σ_i E x_i² + n(n−1)/(N_g(N_g−1)) Σ_{i≠k} E x_i x_k].
 
 Let G_{jl} be E[x_i x_k] for i ∈ batch j, k ∈ batch l, i ≠ k. Then G_{11} = 0 (real points,
-μ₀ = 0), G_{jj} = E e_{j−1}² for j ≥ 2, every point has E x_i² = G_{jj} + 1, and for j < l,
-G_{jl} = E[x_i e_{l−1}] = (1/N_{l−1})(Σ_{m<l} s_m G_{jm} + 1), s_m the batch sizes. This is an
+μ₀ = 0), G_{jj} = E e_{j−1}² for j ≥ 2, every point has E x_i² = G_{jj} + v_j, and for j < l,
+G_{jl} = E[x_i e_{l−1}] = (1/N_{l−1})(Σ_{m<l} s_m G_{jm} + v_j), s_m the batch sizes and v_j
+a point's own noise variance (1 for real points, τ for synthetic ones at temperature τ). This is an
 O(g³) exact recursion; as n → ∞ with m = n the scaled error n E e_g² tends to the
 Gaussian-process limit v_g of :func:`theory.subsample_risk_ratio` (→ π²/2 − 2).
 """
@@ -28,7 +29,7 @@ from theory._special import check_positive_float, check_positive_int
 
 
 def accumulate_subsample_mean_error2_known_cov(
-    t: int, n: int, trace0: float, *, n_synthetic: int | None = None
+    t: int, n: int, trace0: float, *, n_synthetic: int | None = None, temperature: float = 1.0
 ) -> np.ndarray:
     """E‖μ_s − μ₀‖² for s = 0 … t, accumulate-subsample loop, covariance known.
 
@@ -37,6 +38,8 @@ def accumulate_subsample_mean_error2_known_cov(
         n: real points, also the subsample size of every fit (≥ 1).
         trace0: tr Σ₀ (> 0).
         n_synthetic: points added to the pool per generation (default n, ≥ 1).
+        temperature: τ > 0; synthetic batches are drawn from N(e_{g−1}, τΣ₀), so a
+            synthetic point's own variance is τ instead of 1 in the recursion.
 
     Returns:
         Array of shape ``(t + 1,)``.
@@ -45,8 +48,10 @@ def accumulate_subsample_mean_error2_known_cov(
     n = check_positive_int("n", n, minimum=1)
     m = n if n_synthetic is None else check_positive_int("n_synthetic", n_synthetic, minimum=1)
     trace0 = check_positive_float("trace0", trace0)
+    tau = check_positive_float("temperature", temperature)
     g_max = t + 1
     sizes = np.array([n] + [m] * (g_max - 1), dtype=np.float64)
+    own = np.array([1.0] + [tau] * (g_max - 1))  # a point's own noise variance per batch
     G = np.zeros((g_max, g_max))  # G[j, l], batches 0-indexed
     err = np.zeros(g_max)
     for g in range(g_max):  # fit g (0-indexed) uses batches 0..g
@@ -55,10 +60,10 @@ def accumulate_subsample_mean_error2_known_cov(
             G[g, g] = err[g - 1]
             n_prev = sizes[:g].sum()
             for j in range(g):
-                G[j, g] = G[g, j] = (sizes[:g] @ G[j, :g] + 1.0) / n_prev
+                G[j, g] = G[g, j] = (sizes[:g] @ G[j, :g] + own[j]) / n_prev
         s = sizes[: g + 1]
         N = s.sum()
-        diag_sum = s @ (np.diag(G)[: g + 1] + 1.0)
+        diag_sum = s @ (np.diag(G)[: g + 1] + own[: g + 1])
         off = s @ G[: g + 1, : g + 1] @ s - s @ np.diag(G)[: g + 1]  # Σ_{i≠k} E x_i x_k
         if N > 1:
             err[g] = (n / N * diag_sum + n * (n - 1) / (N * (N - 1)) * off) / n**2

@@ -27,8 +27,30 @@ def fraction_check(label, hits, predicted, **kw) -> Measurement:
     return Measurement(label, float(predicted), p, se, **kw)
 
 
+def gridded_cdf(cdf, samples, points: int = 2001, tol: float = 1e-5):
+    """The exact ``cdf`` evaluated on a grid over the samples' range and interpolated linearly.
+
+    Exact CDFs given by numerical inversion cost milliseconds per point; a KS test on 10⁵
+    samples needs them at every sample. Interpolating a smooth CDF on 2001 points is accurate
+    to far below the KS resolution 1/√R; the interpolation error is measured at the grid's
+    midpoints and must stay below ``tol`` (otherwise the exact CDF is used directly).
+    """
+    lo, hi = float(np.min(samples)), float(np.max(samples))
+    grid = np.linspace(lo, hi, points)
+    values = np.asarray(cdf(grid), dtype=np.float64)
+    mid = 0.5 * (grid[:-1] + grid[1:])[:: max(1, points // 100)]
+    err = np.max(np.abs(np.interp(mid, grid, values) - np.asarray(cdf(mid), dtype=np.float64)))
+    if not err < tol:
+        return cdf
+    return lambda x: np.interp(x, grid, values)
+
+
 def ks_check(label, samples, cdf) -> Measurement:
-    """KS test of ``samples`` against an exact CDF; predicted 0 = the KS distance expected."""
+    """KS test of ``samples`` against an exact CDF (predicted KS distance 0; the verdict uses
+    the p-value). Large samples use :func:`gridded_cdf`."""
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.size > 4000:
+        cdf = gridded_cdf(cdf, samples)
     stat, pvalue = ks_pvalue(samples, cdf)
     return Measurement(label, 0.0, stat, None, pvalue=pvalue)
 

@@ -15,13 +15,13 @@ from paper_checks.claim import claim
 from paper_checks.claims._common import exact_check, mean_check, simulate
 from theory import (
     accumulate_mean_error2_known_cov,
+    accumulate_subsample_mean_error2_known_cov,
     augment_risk_limit,
     augment_risk_ratio,
     discard_risk_ratio,
     subsample_risk_limit,
     subsample_risk_ratio,
 )
-from theory.subsample import accumulate_subsample_mean_error2_known_cov
 
 PAPER = "Dey & Donoho 2024 (arXiv 2410.22812)"
 COV0 = np.array([[1.0, 0.3], [0.3, 0.6]])
@@ -50,10 +50,9 @@ def pi2_over_6(ctx):
     ratio = acc.metric("mean_error2") / (tr0 / n)
     out = [mean_check(f"augment ratio, g={g}", ratio[:, g - 1], augment_risk_ratio(g))
            for g in (2, 10, 50)]
+    known = np.ravel(accumulate_mean_error2_known_cov(49, n, tr0))[-1]
     out.append(exact_check("theory: known-cov accumulate = Σ1/k², g=50", augment_risk_ratio(50),
-                           accumulate_mean_error2_known_cov(49, n, tr0)[-1] / (tr0 / n)
-                           if np.ndim(accumulate_mean_error2_known_cov(49, n, tr0))
-                           else accumulate_mean_error2_known_cov(49, n, tr0) / (tr0 / n)))
+                           known / (tr0 / n)))
     out.append(mean_check("augment ratio ≤ π²/6, g=50", ratio[:, 49], augment_risk_limit(),
                           sided="upper"))
     rep = simulate(ctx, dim=2, n_real=n, data="replace", model="gaussian_mean",

@@ -128,3 +128,27 @@ def test_simulate_command(tmp_path):
     bad.write_text("dim = 2\ntemperature = -0.5\n")
     r = _cli("-m", "paper_checks.cli", "simulate", str(bad), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "temperature" in r.stderr
+
+
+def test_numpy_values_serialize():
+    import numpy as np
+
+    ms = [Measurement("np", np.float64(1.0), np.float32(1.0), np.float64(0.1)),
+          Measurement("p", 0.0, np.float64(0.01), pvalue=np.float64(0.5))]
+    res = judge(_claim(lambda ctx: ms), ms, 0.0)
+    json.dumps(res.to_json())
+    assert res.passed is True
+
+
+def test_gridded_cdf_matches_exact_cdf():
+    import numpy as np
+    from scipy import stats
+
+    from paper_checks.claims._common import gridded_cdf, ks_check
+
+    x = np.random.default_rng(0).normal(size=20_000)
+    approx = gridded_cdf(stats.norm.cdf, x)
+    np.testing.assert_allclose(approx(x), stats.norm.cdf(x), atol=1e-5)
+    assert ks_check("normal", x, stats.norm.cdf).pvalue > 1e-3
+    # a wrong law is rejected
+    assert ks_check("shifted", x + 0.1, stats.norm.cdf).pvalue < 1e-6
