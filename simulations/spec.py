@@ -117,8 +117,10 @@ class LoopSpec:
     Fields:
         dim: dimension d ≥ 1.
         n_real: number of real points n ≥ 1.
-        synthetic_ratio: λ ≥ 0, synthetic points per real point; ``inf`` only with
-            ``data="replace"`` (which ignores λ).
+        synthetic_ratio: λ ≥ 0, synthetic points per real point: m = ⌊λn⌋ (computed as
+            ⌊λn + 1e-9⌋ so that e.g. λ = 0.29, n = 100 gives 29 despite binary rounding).
+            ``data="replace"`` ignores λ (it draws ``n_synthetic``, default n, points) and is
+            the only policy that accepts λ = ``inf``.
         data: the data policy, one of :data:`DATA_POLICIES`.
         model: ``"gaussian"`` (mean and full covariance fitted) or ``"gaussian_mean"``
             (covariance known and fixed at the truth's, only the mean fitted).

@@ -25,18 +25,23 @@ def _sym(a):
 def symmetric_eigh(a):
     """Eigenvalues (ascending) and eigenvectors (columns) of symmetric ``(..., d, d)`` matrices.
 
-    Closed forms for d = 1 and d = 2 (no LAPACK call; exact to rounding, with the smaller
-    2×2 eigenvalue computed as det/λ_max to keep its relative accuracy when the matrix is
-    nearly singular); ``jnp.linalg.eigh`` for d ≥ 3. For d = 2 with
-    A = [[a, b], [b, c]]: λ = (a + c)/2 ± √(((a − c)/2)² + b²), and the top eigenvector is
-    (cos θ, sin θ) with θ = ½ atan2(2b, a − c).
+    Closed forms for d = 1 and d = 2 (no LAPACK call); ``jnp.linalg.eigh`` for d ≥ 3. For
+    d = 2 with A = [[a, b], [b, c]] the entries are first scaled by s = max(|a|, |b|, |c|) (so
+    that nothing underflows for tiny covariances such as 1e-200·I), then
+    λ = (a + c)/2 ± √(((a − c)/2)² + b²), the smaller one computed as det/λ_max (which
+    avoids the cancellation of λ_max − 2·rad when det is exact), and the top eigenvector is
+    (cos θ, sin θ) with θ = ½ atan2(2b, a − c). The gradient is not defined at repeated
+    eigenvalues (as for any eigendecomposition).
     """
     a = _sym(jnp.asarray(a))
     d = a.shape[-1]
     if d == 1:
         return a[..., 0, :], jnp.ones_like(a)
     if d == 2:
-        p, q, r = a[..., 0, 0], a[..., 0, 1], a[..., 1, 1]
+        p0, q0, r0 = a[..., 0, 0], a[..., 0, 1], a[..., 1, 1]
+        scale = jnp.maximum(jnp.maximum(jnp.abs(p0), jnp.abs(r0)), jnp.abs(q0))
+        scale = jnp.where(scale > 0, scale, 1.0)
+        p, q, r = p0 / scale, q0 / scale, r0 / scale
         mid = 0.5 * (p + r)
         rad = jnp.hypot(0.5 * (p - r), q)
         top = mid + rad
@@ -46,7 +51,7 @@ def symmetric_eigh(a):
         low = jnp.minimum(low, top)
         theta = 0.5 * jnp.arctan2(2.0 * q, p - r)
         c, s = jnp.cos(theta), jnp.sin(theta)
-        w = jnp.stack([low, top], axis=-1)
+        w = jnp.stack([low, top], axis=-1) * scale[..., None]
         u = jnp.stack([jnp.stack([-s, c], -1), jnp.stack([c, s], -1)], axis=-1)
         return w, u
     return jnp.linalg.eigh(a)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from paper_checks.claim import Measurement
-from paper_checks.stats import ks_pvalue, mean_se, proportion_se
+from paper_checks.stats import ks_pvalue, mean_se
 from simulations import LoopSpec, run
 
 
@@ -20,11 +21,19 @@ def mean_check(label, values, predicted, **kw) -> Measurement:
     return Measurement(label, float(predicted), float(m), float(se), **kw)
 
 
-def fraction_check(label, hits, predicted, **kw) -> Measurement:
-    """Compare an observed proportion with a predicted probability (binomial SE)."""
+def fraction_check(label, hits, predicted, sided="two") -> Measurement:
+    """Compare an observed proportion with a predicted probability p₀ by an exact binomial
+    test (the verdict uses its p-value; the reported SE is √(p₀(1 − p₀)/R), the standard error
+    under the prediction). ``sided="upper"``: the claim is that the true probability is at
+    most p₀ (the test's alternative is "greater")."""
     hits = np.asarray(hits)
-    p, se = proportion_se(hits, hits.size)
-    return Measurement(label, float(predicted), p, se, **kw)
+    total = int(hits.size)
+    k = int(np.sum(hits))
+    p0 = float(min(max(predicted, 0.0), 1.0))
+    alternative = {"two": "two-sided", "upper": "greater", "lower": "less"}[sided]
+    pvalue = float(stats.binomtest(k, total, p0, alternative=alternative).pvalue)
+    se = float(np.sqrt(p0 * (1.0 - p0) / total))
+    return Measurement(label, p0, k / total, se, sided=sided, pvalue=pvalue)
 
 
 def gridded_cdf(cdf, samples, points: int = 2001, tol: float = 1e-5):
@@ -57,3 +66,17 @@ def ks_check(label, samples, cdf) -> Measurement:
 
 def exact_check(label, predicted, measured, rtol=1e-9, atol=0.0, sided="two") -> Measurement:
     return Measurement(label, float(predicted), float(measured), None, sided, atol, rtol)
+
+
+def mean_pivot(traj, t: int, temperature: float = 1.0) -> np.ndarray:
+    """Mahalanobis pivot of the fitted mean of a replace loop at generation t.
+
+    Derivation: μ_t − μ₀ = Σ_{k=0}^{t} η_k where η_k is the mean of batch k, independent of the
+    batch's scatter, with η_k ~ N(0, Σ₀/n) for k = 0 and N(0, τΣ_{k−1}/n) after. Given the
+    fitted covariances, μ_t − μ₀ ~ N(0, V_t) with V_t = (Σ₀ + τ Σ_{k<t} Σ_k)/n, so
+    (μ_t − μ₀)ᵀ V_t⁻¹ (μ_t − μ₀) ~ χ²_d exactly, whatever the heavy tail of ‖μ_t − μ₀‖².
+    """
+    spec = traj.spec
+    v = (spec.truth_cov + temperature * traj.covs[:, :t].sum(axis=1)) / spec.n_real
+    diff = traj.means[:, t] - spec.truth_mean
+    return np.einsum("ri,ri->r", diff, np.linalg.solve(v, diff[..., None])[..., 0])

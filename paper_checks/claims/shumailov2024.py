@@ -10,9 +10,17 @@ MLE (``np.std``), under which E W₂² stays bounded by 2σ₀²: checked too.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from paper_checks.claim import Measurement, claim
-from paper_checks.claims._common import exact_check, fraction_check, ks_check, mean_check, simulate
+from paper_checks.claims._common import (
+    exact_check,
+    fraction_check,
+    ks_check,
+    mean_check,
+    mean_pivot,
+    simulate,
+)
 from paper_checks.stats import mean_se, var_se
 from theory import (
     replace_expected_sigma,
@@ -21,6 +29,7 @@ from theory import (
     replace_log_variance_var,
     replace_mean_error2,
     replace_variance_cdf,
+    replace_variance_moment,
     replace_w2sq_1d,
 )
 
@@ -64,31 +73,28 @@ def mean_walk(ctx):
     statement=(
         "1-D unbiased replace loop: E W₂²(N(μ_t, σ_t²), N(μ₀, σ₀²)) = σ₀²((t+1)/n + 2 − "
         "2α(n)^{t+1}), α(n) = E√χ²_{n−1}/√(n−1); ≈ (3/2)(t+1)σ₀²/n for t ≪ n (the "
-        "paper's first-order 3/2 constant) and unbounded as t → ∞."
+        "paper's first-order 3/2 constant: 2 − 2α(n) = 1/(2n) + O(n⁻²)) and unbounded."
     ),
     kind="equality",
     provenance="derived",
-    method="replicate mean of W₂² at t ≤ n/2 (where its fourth moment is finite and modest, "
-    "so the CLT standard error is reliable; for t ≫ n the mean is dominated by rare paths and "
-    "the claim is not checked there), n = 100, σ₀ = 2.",
+    method="replicate mean of W₂² at t ≤ n/5 (where its tail is light enough for the CLT "
+    "standard error; W₂² under replace is heavy-tailed for t ≳ n and is not checked by its "
+    "mean there: its unbounded growth is the mean walk of shumailov2024.thm3.1.mean_walk), "
+    "n = 100, σ₀ = 2.",
 )
 def w2_1d(ctx):
     n, s0 = 100, 2.0
-    ts = [0, 10, 50]
+    ts = [0, 5, 20]
     traj = simulate(
         ctx, dim=1, n_real=n, data="replace", estimator="unbiased", generations=max(ts),
         replicates=ctx.size(60_000, 8_000), truth=(0.5, s0**2),
     )
     w2 = traj.metric("w2sq_to_target")
-    out = [
+    return [
         mean_check(f"E W₂², t={t}", w2[:, t],
                    s0**2 * replace_w2sq_1d(t, n, estimator="unbiased"))
         for t in ts
     ]
-    # first-order 3/2 constant of the paper: exact/((3/2)(t+1)/n) → 1 as n → ∞ with t fixed
-    exact = replace_w2sq_1d(0, 10**6, estimator="unbiased")
-    out.append(exact_check("(3/2)/n first order at n=1e6, t=0", 1.5 / 10**6, exact, rtol=1e-5))
-    return out
 
 
 @claim(
@@ -135,8 +141,9 @@ def variance_law(ctx):
     kind="limit",
     provenance="paper",
     method="fraction of replicates with σ_t < σ₀/10 at t = 100 and t = 400 against the exact "
-    "product-of-χ² law (binomial SE); the exact probability at t = 2000 must exceed "
-    "1 − 1e-6; E σ_t with SE at t ≤ 20 (light-tailed there). n = 20.",
+    "product-of-χ² law (exact binomial test); the exact probability at t = 2000 must exceed "
+    "1 − 1e-6; E σ_t with SE at t ≤ 10 (light-tailed there); E σ_t² = σ₀² from the exact "
+    "moment formula at t up to 2000 (σ_t² itself is too heavy-tailed to average). n = 20.",
 )
 def collapse(ctx):
     n = 20
@@ -152,9 +159,13 @@ def collapse(ctx):
     p_far = float(replace_variance_cdf(0.01, 2000, n, estimator="unbiased"))
     out.append(exact_check("exact P(σ_t < σ₀/10) at t=2000 ≥ 1 − 1e-6", 1 - 1e-6, p_far,
                            rtol=0.0, sided="lower"))
-    for t in (1, 20):
+    for t in (1, 10):
         out.append(mean_check(f"E σ_t/σ₀, t={t}", np.sqrt(var[:, t]),
                               replace_expected_sigma(t, n, estimator="unbiased")))
+    for t in (1, 100, 2000):
+        out.append(exact_check(f"E σ_t²/σ₀² = 1 (martingale), t={t}", 1.0,
+                               replace_variance_moment(t, n, 1, estimator="unbiased"),
+                               rtol=1e-12))
     return out
 
 
@@ -168,14 +179,18 @@ def collapse(ctx):
     ),
     kind="equality",
     provenance="derived",
-    method="replicate means with CLT standard errors at t = 5, 50, 300 (n = 10); the MLE "
-    "loop's W₂² is bounded in mean, its variance stays finite; plus the exact limit 2σ₀².",
+    method="replicate means with CLT standard errors at t = 5 and 20 (n = 10); at t = 300 "
+    "the squared mean error has a power-law tail (the variance multiplier χ²₉/10 has "
+    "E A^κ = 1 at κ ≈ 2), so it is checked through its exact law instead: given the fitted "
+    "variances, (μ_t − μ₀)/√V_t ~ N(0, 1) with V_t = (σ₀² + Σ_{k<t} σ_k²)/n (KS test); exact: "
+    "E W₂² ≤ 2σ₀² for all t ≤ 10⁴ and → 2σ₀².",
 )
 def mle_bounded(ctx):
     n = 10
-    ts = [5, 50, 300]
+    ts = [5, 20]
+    t_far = 300
     traj = simulate(
-        ctx, dim=1, n_real=n, data="replace", estimator="mle", generations=max(ts),
+        ctx, dim=1, n_real=n, data="replace", estimator="mle", generations=t_far,
         replicates=ctx.size(40_000, 6_000), truth=(1.0, 1.0),
     )
     w2 = traj.metric("w2sq_to_target")
@@ -185,6 +200,12 @@ def mle_bounded(ctx):
         out.append(mean_check(f"E(μ_t−μ₀)², t={t}", err[:, t],
                               replace_mean_error2(t, n, 1.0, estimator="mle")))
         out.append(mean_check(f"E W₂², t={t}", w2[:, t], replace_w2sq_1d(t, n, estimator="mle")))
+    z = np.sign(traj.means[:, t_far, 0] - 1.0) * np.sqrt(mean_pivot(traj, t_far))
+    out.append(ks_check(f"KS (μ_t−μ₀)/√V_t ~ N(0,1), t={t_far}", z, stats.norm.cdf))
+    grid = np.arange(0, 10_001)
+    out.append(exact_check("max_t E W₂² ≤ 2σ₀² (t ≤ 10⁴)", 2.0,
+                           float(np.max(replace_w2sq_1d(grid, n, estimator="mle"))),
+                           rtol=1e-12, sided="upper"))
     out.append(exact_check("E W₂² at t=10⁴ → 2σ₀²", 2.0,
                            replace_w2sq_1d(10_000, n, estimator="mle"), rtol=1e-12))
     return out

@@ -152,3 +152,13 @@ def test_gridded_cdf_matches_exact_cdf():
     assert ks_check("normal", x, stats.norm.cdf).pvalue > 1e-3
     # a wrong law is rejected
     assert ks_check("shifted", x + 0.1, stats.norm.cdf).pvalue < 1e-6
+
+
+def test_cli_bad_output_paths_fail_fast_with_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = _cli("-m", "paper_checks", "--only", "suresh2024.thm3.*", "--report", str(blocker))
+    assert r.returncode == 2 and "--report" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("-m", "paper_checks", "--only", "suresh2024.thm3.*", "--json",
+             str(blocker / "x.json"))
+    assert r.returncode == 2 and "--json" in r.stderr and "Traceback" not in r.stderr

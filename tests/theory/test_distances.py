@@ -114,3 +114,19 @@ def test_closed_form_small_eigh_matches_lapack():
     a = np.array([[1.0, 1.0], [1.0, 1.0 + eps]])
     small = float(symmetric_eigh(a)[0][0])
     assert small == pytest.approx(eps / (2 + eps), rel=1e-3)
+
+
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 1e-200), (np.float32, 1e-20)])
+def test_small_eigh_does_not_underflow(dtype, tiny):
+    """Covariances far below sqrt(tiny) keep both eigenvalues (a collapsing loop must not turn
+    rank-deficient through rounding)."""
+    import jax.numpy as jnp
+
+    from theory.distances import symmetric_eigh
+
+    a = jnp.asarray(tiny * np.array([[1.0, 0.3], [0.3, 2.0]]), dtype=dtype)
+    w = np.asarray(symmetric_eigh(a)[0], dtype=np.float64)
+    expected = tiny * np.linalg.eigvalsh(np.array([[1.0, 0.3], [0.3, 2.0]]))
+    np.testing.assert_allclose(w, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    w_iso = np.asarray(symmetric_eigh(jnp.asarray(tiny * np.eye(2), dtype=dtype))[0])
+    assert np.all(w_iso > 0)
