@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from scipy import stats as _st
+
 from paper_checks.stats import z_one_sided, z_two_sided
 
 KINDS = ("equality", "bound", "monotone", "rate", "limit")
@@ -54,11 +56,14 @@ class Measurement:
         return self.atol + self.rtol * abs(self.predicted)
 
     def verdict(self, alpha: float) -> tuple[bool, float]:
-        """(passed, standardized discrepancy) at per-comparison false-failure ``alpha``."""
+        """(passed, discrepancy in standard errors) at per-comparison false-failure ``alpha``."""
         if not (math.isfinite(self.measured) and math.isfinite(self.predicted)):
             return False, math.inf
         if self.pvalue is not None:
-            return bool(self.pvalue >= alpha), -math.log10(max(float(self.pvalue), 1e-300))
+            # score on the z scale (two-sided normal quantile of the p-value), comparable with
+            # the other comparisons when the table picks a claim's worst one
+            score = float(_st.norm.isf(max(float(self.pvalue), 1e-300) / 2.0))
+            return bool(self.pvalue >= alpha), score
         diff = self.measured - self.predicted
         if self.sided == "upper":
             excess = diff
