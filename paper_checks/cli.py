@@ -45,6 +45,16 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
 
 
+def _prepare_dir(path: str, what: str) -> None:
+    """Create ``path`` (a folder) now, so that a bad output path fails before any work."""
+    try:
+        os.makedirs(path or ".", exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot create folder {path!r}: {exc.strerror}") from None
+    if not os.access(path or ".", os.W_OK):
+        raise ValueError(f"{what}: folder {path!r} is not writable")
+
+
 def _run_checks(args) -> int:
     from paper_checks.claim import Context
     from paper_checks.runner import run_claims, select, write_json, write_report
@@ -53,6 +63,12 @@ def _run_checks(args) -> int:
     if seed < 0:
         raise ValueError(f"--seed must be >= 0, got {seed}")
     claims = select(args.only)
+    if args.json and not args.list:
+        _prepare_dir(os.path.dirname(os.path.abspath(args.json)), "--json")
+        if os.path.isdir(args.json):
+            raise ValueError(f"--json: {args.json!r} is a folder, not a file path")
+    if args.report and not args.list:
+        _prepare_dir(args.report, "--report")
     if args.list:
         for c in claims:
             print(f"{c.id:<44} {c.provenance:<8} {c.kind:<9} {c.paper}")
@@ -81,6 +97,9 @@ def _guard(fn, args) -> int:
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -98,12 +117,24 @@ def _simulate(args) -> int:
     from simulations.config import load_config
 
     spec, seed = load_config(args.config)
+    _prepare_dir(args.out, "--out")
     if args.seed is not None:
         seed = args.seed
     traj = run(spec, seed=seed, progress=not args.quiet)
     out = os.path.join(args.out, "trajectory.npz")
     traj.save(out)
     print(f"wrote {out} and {out[:-4]}.json ({traj.seconds:.1f}s)")
+    return 0
+
+
+def _derive(args) -> int:
+    from theory.derivations import get_derivation, list_derivations, render
+
+    if args.name is None:
+        for name in list_derivations():
+            print(f"{name:<34} {get_derivation(name).title}")
+        return 0
+    print(render(args.name, latex=args.latex))
     return 0
 
 
@@ -120,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     p_sim.add_argument("--seed", type=int, default=None, help="override the config's seed")
     p_sim.add_argument("--quiet", action="store_true")
     p_sim.set_defaults(fn=_simulate)
+    p_der = sub.add_parser("derive", help="print the sympy derivation of a closed form")
+    p_der.add_argument("name", nargs="?", default=None, help="derivation name (omit to list)")
+    p_der.add_argument("--latex", action="store_true", help="print the expressions as LaTeX")
+    p_der.set_defaults(fn=_derive)
     args = parser.parse_args(argv)
     return _guard(args.fn, args)
 
