@@ -25,14 +25,6 @@ def mean_se(x, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=axis), x.std(axis=axis, ddof=1) / np.sqrt(r)
 
 
-def proportion_se(hits, total: int) -> tuple[float, float]:
-    """Observed proportion and its binomial standard error, with the proportion clipped to
-    [1/(2R), 1 − 1/(2R)] inside the SE so that an empirical 0 or 1 still has a positive SE."""
-    p = float(np.sum(hits)) / total
-    q = min(max(p, 0.5 / total), 1 - 0.5 / total)
-    return p, float(np.sqrt(q * (1 - q) / total))
-
-
 def var_se(x) -> tuple[float, float]:
     """Sample variance and its standard error √((m₄ − s⁴)/R) (delta method)."""
     x = np.asarray(x, dtype=np.float64)
@@ -46,9 +38,3 @@ def ks_pvalue(samples, cdf) -> tuple[float, float]:
     """One-sample Kolmogorov–Smirnov statistic and p-value against an exact CDF."""
     res = _st.kstest(np.asarray(samples, dtype=np.float64), cdf)
     return float(res.statistic), float(res.pvalue)
-
-
-def slope_se(x, y) -> tuple[float, float]:
-    """Least-squares slope of y on x and its standard error."""
-    res = _st.linregress(np.asarray(x, float), np.asarray(y, float))
-    return float(res.slope), float(res.stderr)

@@ -10,7 +10,6 @@ after g = t + 1 fits.
 from __future__ import annotations
 
 import numpy as np
-import sympy
 
 from paper_checks.claim import claim
 from paper_checks.claims._common import exact_check, mean_check, simulate
@@ -23,6 +22,7 @@ from theory import (
     subsample_risk_limit,
     subsample_risk_ratio,
 )
+from theory.derivations import get_derivation
 
 PAPER = "Dey & Donoho 2024 (arXiv 2410.22812)"
 COV0 = np.array([[1.0, 0.3], [0.3, 0.6]])
@@ -77,7 +77,8 @@ def pi2_over_6(ctx):
     method="engine (known-covariance model, d = 2, n = 10) against the exact finite-n "
     "recursion at g ∈ {2, 10, 30} (mean with SE); exact: the finite-n recursion approaches "
     "v_g like 1/n (slope of log|gap| on log n over n = 10⁴…10⁶ is −1; the next-order term "
-    "moves it by O(1/n) ≤ 1e-3); the limit Σ of the recursion's increments, summed by sympy, "
+    "moves it by O(1/n) ≤ 1e-3); the limit of the recursion, derived by sympy "
+    "(theory.derivations 'subsample_risk': partial fractions, summation, limit), "
     "is π²/2 − 2.",
 )
 def subsample_plateau(ctx):
@@ -95,9 +96,7 @@ def subsample_plateau(ctx):
     slope = np.polyfit(np.log(ns), np.log(gaps), 1)[0]
     out.append(exact_check("finite-n → GP limit: slope of log gap on log n", -1.0, slope,
                            atol=1e-3))
-    g = sympy.symbols("g", integer=True, positive=True)
-    increments = sympy.summation((2 - 1 / (g - 1)) / g**2, (g, 2, sympy.oo))
-    limit = float(sympy.nsimplify(1 + increments + 1))  # v_∞ = p_∞ + 1, p₁ = 1
-    out.append(exact_check("sympy: 1 + Σ_{g≥2}(2 − 1/(g−1))/g² + 1 = π²/2 − 2",
+    limit = float(get_derivation("subsample_risk").limit)  # sympy: recursion → sum → limit
+    out.append(exact_check("sympy derivation: lim v_g = π²/2 − 2",
                            subsample_risk_limit(), limit, rtol=1e-12))
     return out
