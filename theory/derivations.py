@@ -27,12 +27,19 @@ prints the same text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 import sympy as sp
-from scipy import special
+
+from theory._derivation_registry import Built as _Built
+from theory._derivation_registry import (
+    Derivation,
+    Step,
+    get_derivation,
+    list_derivations,
+    register,
+    render,
+)
+from theory._derivation_registry import lam as _lam
 
 __all__ = ["Derivation", "Step", "get_derivation", "list_derivations", "render"]
 
@@ -45,78 +52,6 @@ n, m, tau, D, s0, c0, r = sp.symbols("n m tau D sigma0^2 c_0 r", positive=True)
 u, rho, x, h, w, kk = sp.symbols("u rho x h w k", positive=True)
 S = sp.Function("S")  # a generic sequence in the recursions
 
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a derivation: ``label`` (recursion/solution/limit/...), the sympy ``method``
-    that produced ``expr`` (``"given"`` for the model's input), a ``note`` and the ``expr``."""
-
-    label: str
-    method: str
-    expr: object
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class _Built:
-    recursion: object
-    solution: object
-    limit: object
-    steps: tuple
-    lambdify: Callable
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A derivation record. ``recursion``, ``solution``, ``limit`` and ``steps`` are computed by
-    sympy on first access (a few seconds at most) and cached."""
-
-    name: str
-    title: str
-    source: str
-    numeric: str | None
-    signature: str
-    _build: Callable[[], _Built] = field(repr=False, compare=False)
-
-    def _get(self) -> _Built:
-        if self.name not in _CACHE:
-            _CACHE[self.name] = self._build()
-        return _CACHE[self.name]
-
-    @property
-    def recursion(self):
-        return self._get().recursion
-
-    @property
-    def solution(self):
-        return self._get().solution
-
-    @property
-    def limit(self):
-        return self._get().limit
-
-    @property
-    def steps(self) -> tuple:
-        return self._get().steps
-
-    def lambdify(self) -> Callable:
-        """Numpy callable of the derived solution, argument convention of ``numeric``
-        (see ``signature``)."""
-        return self._get().lambdify
-
-
-_CACHE: dict[str, _Built] = {}
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-
-_MODULES = [{"loggamma": special.gammaln, "polygamma": special.polygamma}, "scipy", "numpy"]
-
-
-def _lam(args, expr):
-    return sp.lambdify(args, expr, modules=_MODULES)
 
 
 def _divisor(n_val, estimator):
@@ -684,112 +619,72 @@ def _weighted():
 # registry
 # --------------------------------------------------------------------------------------------
 
-_REGISTRY: dict[str, Derivation] = {}
-
-
-def _register(name, title, source, numeric, signature, build):
-    _REGISTRY[name] = Derivation(name, title, source, numeric, signature, build)
-
-
-_register("replace_cov", "Replace loop: expected covariance E Σ_t",
+register("replace_cov", "Replace loop: expected covariance E Σ_t",
           "Alemohammad et al. 2024 §3.1; Kazdan et al. 2025 code; derived",
           "theory.replace.replace_expected_cov", "(t, n, cov0, *, estimator, temperature=1)",
           _replace_cov)
-_register("replace_mean_error2", "Replace loop: E‖μ_t − μ0‖²",
+register("replace_mean_error2", "Replace loop: E‖μ_t − μ0‖²",
           "Shumailov et al. 2024 Thm 3.1; derived", "theory.replace.replace_mean_error2",
           "(t, n, trace0, *, estimator, temperature=1)", _replace_mean_error2)
-_register("replace_variance_moment", "Replace loop: E(σ_t²/σ0²)^r (r = 1/2: E σ_t, Bertrand)",
+register("replace_variance_moment", "Replace loop: E(σ_t²/σ0²)^r (r = 1/2: E σ_t, Bertrand)",
           "Bertrand et al. 2024; reference notes §1; derived",
           "theory.replace.replace_variance_moment", "(t, n, r, *, estimator, temperature=1)",
           _replace_variance_moment)
-_register("replace_variance_var", "Replace loop: Var(σ_t²/σ0²)", "reference notes §1; derived",
+register("replace_variance_var", "Replace loop: Var(σ_t²/σ0²)", "reference notes §1; derived",
           "theory.replace.replace_variance_var", "(t, n, *, estimator, temperature=1)",
           _replace_variance_var)
-_register("replace_log_variance_mean", "Replace loop: E log(σ_t²/σ0²) and the collapse rate",
+register("replace_log_variance_mean", "Replace loop: E log(σ_t²/σ0²) and the collapse rate",
           "Suresh et al. 2024; reference notes §1, §9; derived",
           "theory.replace.replace_log_variance_mean", "(t, n, *, estimator, temperature=1)",
           _replace_log_variance_mean)
-_register("replace_log_variance_var", "Replace loop: Var log(σ_t²/σ0²)",
+register("replace_log_variance_var", "Replace loop: Var log(σ_t²/σ0²)",
           "reference notes §1; derived", "theory.replace.replace_log_variance_var",
           "(t, n, *, estimator, temperature=1)", _replace_log_variance_var)
-_register("replace_logdet_mean", "Replace loop: E log(det Σ_t/det Σ0) (Bartlett)",
+register("replace_logdet_mean", "Replace loop: E log(det Σ_t/det Σ0) (Bartlett)",
           "derived (Bartlett decomposition)", "theory.replace.replace_logdet_mean",
           "(t, n, d, *, estimator, temperature=1)", _replace_logdet_mean)
-_register("replace_w2sq_1d", "Replace loop: E W₂²/σ0² in 1-D",
+register("replace_w2sq_1d", "Replace loop: E W₂²/σ0² in 1-D",
           "Shumailov et al. 2024 Thm 3.1; derived", "theory.replace.replace_w2sq_1d",
           "(t, n, *, estimator, temperature=1)", _replace_w2sq_1d)
-_register("accumulate_cov", "Accumulate loop: E Σ_t/Σ0 and the sin(π/√n)/(π/√n) limit",
+register("accumulate_cov", "Accumulate loop: E Σ_t/Σ0 and the sin(π/√n)/(π/√n) limit",
           "Kazdan et al. 2025; reference notes §6; derived",
           "theory.accumulate.accumulate_cov_factor",
           "(t, n, *, n_synthetic=None, estimator, temperature=1); .limit(n) ~ "
           "accumulate_cov_limit", _accumulate_cov_factor)
-_register("accumulate_mean_error2", "Accumulate loop: E‖μ_t − μ0‖² ≤ π²/6 · trΣ0/n",
+register("accumulate_mean_error2", "Accumulate loop: E‖μ_t − μ0‖² ≤ π²/6 · trΣ0/n",
           "Gerstgrasser et al. 2024; Kazdan et al. 2025; derived",
           "theory.accumulate.accumulate_mean_error2",
           "(t, n, trace0, *, n_synthetic=None, estimator, temperature=1); .bound(n, trace0) ~ "
           "accumulate_mean_error2_bound", _accumulate_mean_error2)
-_register("accumulate_mean_error2_known_cov", "Accumulate loop, known Σ0: E‖μ_t − μ0‖²",
+register("accumulate_mean_error2_known_cov", "Accumulate loop, known Σ0: E‖μ_t − μ0‖²",
           "Dey & Donoho 2024; Gerstgrasser et al. 2024; derived",
           "theory.accumulate.accumulate_mean_error2_known_cov",
           "(t, n, trace0, *, n_synthetic=None, temperature=1)", _accumulate_mean_error2_known_cov)
-_register("mix_mean_error2_known_cov", "Mix loop, known Σ0: E‖μ_t − μ0‖² (contraction λ/(1+λ))",
+register("mix_mean_error2_known_cov", "Mix loop, known Σ0: E‖μ_t − μ0‖² (contraction λ/(1+λ))",
           "Bertrand et al. 2024; derived", "theory.mix.mix_mean_error2_known_cov",
           "(t, n, trace0, *, n_synthetic, temperature=1)", _mix_mean_error2_known_cov)
-_register("fresh", "Fresh-data loop: 2×2 moment recursion and fixed point",
+register("fresh", "Fresh-data loop: 2×2 moment recursion and fixed point",
           "Alemohammad et al. 2024 (fresh data loop); reference notes §2; derived",
           "theory.fresh.fresh_moments",
           "(t, n_real, n_synthetic, trace0, *, estimator, temperature=1, n_initial=None); "
           ".fixed_point(...) ~ fresh_fixed_point", _fresh)
-_register("augment_risk", "Universality: augment risk ratio Σ 1/k² → π²/6",
+register("augment_risk", "Universality: augment risk ratio Σ 1/k² → π²/6",
           "Dey & Donoho 2024", "theory.universality.augment_risk_ratio",
           "(g); .limit() ~ augment_risk_limit", _augment)
-_register("discard_risk", "Universality: discard risk ratio g", "Dey & Donoho 2024",
+register("discard_risk", "Universality: discard risk ratio g", "Dey & Donoho 2024",
           "theory.universality.discard_risk_ratio", "(g)", _discard)
-_register("subsample_risk", "Universality: subsample risk ratio v_g → π²/2 − 2",
+register("subsample_risk", "Universality: subsample risk ratio v_g → π²/2 − 2",
           "reference notes §5; derived", "theory.universality.subsample_risk_ratio",
           "(g); .limit() ~ subsample_risk_limit", _subsample)
-_register("kde_heat_death", "KDE replace loop: E s_t² → (n−1)h² (heat death)",
+register("kde_heat_death", "KDE replace loop: E s_t² → (n−1)h² (heat death)",
           "Kazdan et al. 2025 code; reference notes §6; derived", None,
           "(t, n, bandwidth, s0_sq); .limit(n, bandwidth)", _kde)
-_register("weighted_fresh_optimum", "Weighted fresh data: w*(k) = (√(k(k+4)) − k)/2, V* = w*σ²/n",
+register("weighted_fresh_optimum", "Weighted fresh data: w*(k) = (√(k(k+4)) − k)/2, V* = w*σ²/n",
           "He, Xu & Cheng 2025; reference notes §8g; derived", None,
           "(k) -> w*; .variance(w, k, n, sigma2) = V(w)", _weighted)
 
 
-def list_derivations() -> list[str]:
-    """Names of all derivations, in registry order."""
-    return list(_REGISTRY)
 
-
-def get_derivation(name: str) -> Derivation:
-    """The :class:`Derivation` called ``name``; ``ValueError`` listing the names otherwise."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown derivation {name!r}; choose one of: {', '.join(_REGISTRY)}"
-        ) from None
-
-
-def _fmt(expr, latex):
-    if isinstance(expr, tuple):
-        return " = ".join(_fmt(v, latex) for v in expr)
-    if isinstance(expr, dict):
-        return "; ".join(f"{key}: {_fmt(v, latex)}" for key, v in expr.items())
-    return sp.latex(expr) if latex else sp.sstr(expr)
-
-
-def render(name: str, latex: bool = False) -> str:
-    """Step-by-step derivation of ``name`` as plain text (sympy ``sstr``) or LaTeX."""
-    der = get_derivation(name)
-    lines = [f"{der.name}: {der.title}", f"source: {der.source}",
-             f"numeric: {der.numeric or '(none in the toolkit)'} {der.signature}", ""]
-    for j, st in enumerate(der.steps, 1):
-        head = f"[{j}] {st.label} ({st.method})"
-        if st.note:
-            head += f": {st.note}"
-        lines.append(head)
-        body = _fmt(st.expr, latex)
-        lines.append(f"    $${body}$$" if latex else f"    {body}")
-    return "\n".join(lines)
-
+# Records of the other paper families register themselves on import.
+from theory import derivations_correction as _correction  # noqa: E402,F401
+from theory import derivations_curation as _curation  # noqa: E402,F401

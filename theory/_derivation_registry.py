@@ -1,0 +1,142 @@
+"""The registry behind :mod:`theory.derivations`: records, lookup and rendering.
+
+Derivation modules (``theory.derivations`` for the collapse loops, ``theory.derivations_correction``
+for Gillman et al. 2024 / Bertrand et al. 2024, ``theory.derivations_curation`` for Ferbach et al.
+2024) call :func:`register`; :mod:`theory.derivations` imports them all, so its
+``list_derivations()`` lists every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+from scipy import special
+
+__all__ = ["Derivation", "Step", "Built", "register", "get_derivation", "list_derivations",
+           "render", "lam"]
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation: ``label`` (recursion/solution/limit/...), the sympy ``method``
+    that produced ``expr`` (``"given"`` for the model's input), a ``note`` and the ``expr``."""
+
+    label: str
+    method: str
+    expr: object
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Built:
+    recursion: object
+    solution: object
+    limit: object
+    steps: tuple
+    lambdify: Callable
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derivation record. ``recursion``, ``solution``, ``limit`` and ``steps`` are computed by
+    sympy on first access (a few seconds at most) and cached."""
+
+    name: str
+    title: str
+    source: str
+    numeric: str | None
+    signature: str
+    _build: Callable[[], Built] = field(repr=False, compare=False)
+
+    def _get(self) -> Built:
+        if self.name not in _CACHE:
+            _CACHE[self.name] = self._build()
+        return _CACHE[self.name]
+
+    @property
+    def recursion(self):
+        return self._get().recursion
+
+    @property
+    def solution(self):
+        return self._get().solution
+
+    @property
+    def limit(self):
+        return self._get().limit
+
+    @property
+    def steps(self) -> tuple:
+        return self._get().steps
+
+    def lambdify(self) -> Callable:
+        """Numpy callable of the derived solution, argument convention of ``numeric``
+        (see ``signature``)."""
+        return self._get().lambdify
+
+
+_CACHE: dict[str, Built] = {}
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+_MODULES = [{"loggamma": special.gammaln, "polygamma": special.polygamma}, "scipy", "numpy"]
+
+
+def lam(args, expr):
+    return sp.lambdify(args, expr, modules=_MODULES)
+
+
+
+
+_REGISTRY: dict[str, Derivation] = {}
+
+
+def register(name, title, source, numeric, signature, build) -> None:
+    """Add a record; ``build()`` returns a :class:`Built` (called lazily, cached)."""
+    if name in _REGISTRY:
+        raise ValueError(f"derivation {name!r} is registered twice")
+    _REGISTRY[name] = Derivation(name, title, source, numeric, signature, build)
+
+
+def list_derivations() -> list[str]:
+    """Names of all derivations, in registry order."""
+    return list(_REGISTRY)
+
+
+def get_derivation(name: str) -> Derivation:
+    """The :class:`Derivation` called ``name``; ``ValueError`` listing the names otherwise."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown derivation {name!r}; choose one of: {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def _fmt(expr, latex):
+    if isinstance(expr, tuple):
+        return " = ".join(_fmt(v, latex) for v in expr)
+    if isinstance(expr, dict):
+        return "; ".join(f"{key}: {_fmt(v, latex)}" for key, v in expr.items())
+    return sp.latex(expr) if latex else sp.sstr(expr)
+
+
+def render(name: str, latex: bool = False) -> str:
+    """Step-by-step derivation of ``name`` as plain text (sympy ``sstr``) or LaTeX."""
+    der = get_derivation(name)
+    lines = [f"{der.name}: {der.title}", f"source: {der.source}",
+             f"numeric: {der.numeric or '(none in the toolkit)'} {der.signature}", ""]
+    for j, st in enumerate(der.steps, 1):
+        head = f"[{j}] {st.label} ({st.method})"
+        if st.note:
+            head += f": {st.note}"
+        lines.append(head)
+        body = _fmt(st.expr, latex)
+        lines.append(f"    $${body}$$" if latex else f"    {body}")
+    return "\n".join(lines)
+
+
