@@ -8,7 +8,15 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from figures import collapse  # noqa: E402, F401
+from figures import (  # noqa: E402, F401
+    alemohammad2024,
+    collapse,
+    deydonoho2024,
+    ferbach2024,
+    gillman2024,
+    kazdan2025,
+    suresh2024,
+)
 from figures._registry import FIGURES  # noqa: E402
 
 __all__ = ["FIGURES"]

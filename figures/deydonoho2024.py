@@ -1,0 +1,3 @@
+"""Figures of deydonoho2024 (registered with figures._registry.figure)."""
+
+from __future__ import annotations

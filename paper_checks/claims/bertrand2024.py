@@ -1,0 +1,3 @@
+"""Claims of bertrand2024 (filled in by its module)."""
+
+from __future__ import annotations
