@@ -7,11 +7,16 @@ strength, the truth) are traced arguments closed over by the factory, so one com
 serves every value of them and only the *shape* of a spec (d, n, m, T, R, policy, model,
 corrected or not) triggers a new trace.
 
-Each generation t ≥ 1 of a replicate:
+Generation 0 fits the n real points drawn from p_data (any law of :mod:`theory.laws`; the
+"fresh" policy draws new ones each generation). Each generation t ≥ 1 of a replicate:
 
 1. draws ``m`` synthetic points ``x = μ_{t−1} + √τ Σ_{t−1}^{1/2} z`` with z ~ N(0, I); with
    the ideal corrector π_γ (Gillman et al. 2024, Def. 4.1) each point is replaced, with
-   probability γ/(1+γ), by ``μ* + Σ*^{1/2} z`` (the same z: common random numbers across γ);
+   probability γ/(1+γ) (or, with the deterministic split, the last m − round(m/(1+γ))
+   points), by ``μ* + Σ*^{1/2} z`` (the same z: common random numbers across γ); with K-choice
+   curation (Ferbach et al. 2024) each point is the one kept among K such draws, chosen with
+   probability softmax(r) (:mod:`simulations.curation`), or for K = ∞ a draw from the exact
+   tilt;
 2. pools them with the data that the policy keeps (DESIGN.md §2) through exact sufficient
    statistics (:mod:`simulations._stats`), or subsamples the pool without replacement;
 3. refits: μ_t is the pooled mean, Σ_t the pooled scatter divided by N (``"mle"``) or N − 1
@@ -28,7 +33,9 @@ import jax.numpy as jnp
 from jax import Array
 
 from simulations._stats import Stats, batch_stats, covariance, merge
+from simulations.curation import curated_gaussian_draws
 from theory.distances import sqrtm_psd
+from theory.laws import sample_law
 
 _TRACES = {"step": 0}
 
@@ -61,12 +68,13 @@ class Hyper(NamedTuple):
 
     temperature: Array  # ()
     ddof: Array  # () 0 for "mle", 1 for "unbiased"
-    correction_prob: Array  # () γ/(1+γ)
-    truth_mean: Array  # (d,)
-    truth_cov: Array  # (d, d)
-    truth_sqrt: Array  # (d, d) symmetric square root of truth_cov
-    target_mean: Array  # (d,) θ* mean
-    target_sqrt: Array  # (d, d) θ* covariance square root
+    correction_prob: Array  # () γ/(1+γ) (random split)
+    correction_model_points: Array  # () round(m/(1+γ)) (deterministic split)
+    truth_params: tuple  # arrays of the p_data law (theory.laws ``params``)
+    target_mean: Array  # (d,) θ* mean (p_data's mean)
+    target_cov: Array  # (d, d) θ* covariance (p_data's covariance)
+    target_sqrt: Array  # (d, d) symmetric square root of target_cov
+    reward_params: tuple  # arrays of the reward (theory.rewards ``params``), () if none
 
 
 class Static(NamedTuple):
@@ -80,9 +88,15 @@ class Static(NamedTuple):
     model: str
     corrected: bool
     dtype: str
+    truth_kind: str = "gaussian"
+    correction_split: str = "random"
+    curation_k: int | float = 1
+    reward_kind: str | None = None
+    reward: object = None  # the reward object for callable rewards (hashed by identity)
 
 
 def static_of(spec) -> Static:
+    reward = spec.reward
     return Static(
         dim=spec.dim,
         n_real=spec.n_real,
@@ -92,25 +106,34 @@ def static_of(spec) -> Static:
         model=spec.model,
         corrected=spec.correction_strength > 0,
         dtype=spec.dtype,
+        truth_kind=spec.truth.kind,
+        correction_split=spec.correction_split,
+        curation_k=spec.curation_k,
+        reward_kind=None if (reward is None or not spec.curated) else reward.kind,
+        reward=reward if (spec.curated and reward.kind == "callable") else None,
     )
 
 
 def hyper_of(spec) -> Hyper:
     dt = jnp.dtype(spec.dtype)
     gamma = spec.correction_strength
-    prob = 1.0 if gamma == float("inf") else gamma / (1.0 + gamma)
+    inf = gamma == float("inf")
+    prob = 1.0 if inf else gamma / (1.0 + gamma)
+    model_points = 0.0 if inf else float(round(spec.num_synthetic / (1.0 + gamma)))
     mean = jnp.asarray(spec.truth_mean, dt)
     cov = jnp.asarray(spec.truth_cov, dt)
     root = sqrtm_psd(jnp.asarray(spec.truth_cov)).astype(dt)
+    rparams = spec.reward.params(dt) if (spec.curated and spec.reward is not None) else ()
     return Hyper(
         temperature=jnp.asarray(spec.temperature, dt),
         ddof=jnp.asarray(1.0 if spec.estimator == "unbiased" else 0.0, dt),
         correction_prob=jnp.asarray(prob, dt),
-        truth_mean=mean,
-        truth_cov=cov,
-        truth_sqrt=root,
+        correction_model_points=jnp.asarray(model_points, dt),
+        truth_params=spec.truth.params(dt),
         target_mean=mean,
+        target_cov=cov,
         target_sqrt=root,
+        reward_params=rparams,
     )
 
 
@@ -146,22 +169,29 @@ def make_loop(static: Static, hyper: Hyper):
     full_cov = static.model == "gaussian"
 
     def fit(stats: Stats) -> GaussianParams:
-        cov = covariance(stats, hyper.ddof) if full_cov else hyper.truth_cov
+        cov = covariance(stats, hyper.ddof) if full_cov else hyper.target_cov
         return GaussianParams(stats.mean, cov)
 
     def draw_truth(key, size):
-        z = jax.random.normal(key, (size, d), dt)
-        return hyper.truth_mean + z @ hyper.truth_sqrt
+        return sample_law(static.truth_kind, hyper.truth_params, key, size)
 
     def draw_synthetic(key, params: GaussianParams, size):
+        root = sqrtm_psd(params.cov) if full_cov else hyper.target_sqrt
+        if static.curation_k != 1:
+            root = jnp.sqrt(hyper.temperature) * root
+            return curated_gaussian_draws(key, params.mean, root, size, static.curation_k,
+                                          static.reward_kind, hyper.reward_params,
+                                          static.reward)
         k_z, k_member = jax.random.split(key)
         z = jax.random.normal(k_z, (size, d), dt)
-        root = sqrtm_psd(params.cov) if full_cov else hyper.truth_sqrt
         x = params.mean + jnp.sqrt(hyper.temperature) * (z @ root)
         if static.corrected:
-            u = jax.random.uniform(k_member, (size,), dt)
+            if static.correction_split == "deterministic":
+                to_target = jnp.arange(size, dtype=dt) >= hyper.correction_model_points
+            else:
+                to_target = jax.random.uniform(k_member, (size,), dt) < hyper.correction_prob
             corrected = hyper.target_mean + z @ hyper.target_sqrt
-            x = jnp.where((u < hyper.correction_prob)[:, None], corrected, x)
+            x = jnp.where(to_target[:, None], corrected, x)
         return x
 
     pool_rows = n + static.generations * m if static.data == "accumulate_subsample" else 0

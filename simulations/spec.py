@@ -13,10 +13,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from theory.laws import as_law
+from theory.rewards import as_reward
+
 DATA_POLICIES = ("replace", "mix", "fresh", "accumulate", "accumulate_subsample")
 MODELS = ("gaussian", "gaussian_mean")
 ESTIMATORS = ("mle", "unbiased")
 DTYPES = ("float64", "float32")
+CORRECTION_SPLITS = ("random", "deterministic")
 
 _MAX_SIZE = 10**9
 
@@ -51,42 +55,6 @@ def _check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
-
-
-def normalize_gaussian(name: str, mean, cov, dim: int) -> tuple[tuple, tuple]:
-    """Validate a Gaussian (mean, covariance) of dimension ``dim``; return hashable tuples.
-
-    The mean must be finite with shape ``(dim,)`` (a scalar is accepted when ``dim == 1``);
-    the covariance finite, symmetric (relative tolerance 1e-10) and positive definite, with
-    shape ``(dim, dim)`` (a scalar is accepted when ``dim == 1``).
-    """
-    try:
-        m = np.asarray(mean, dtype=np.float64)
-        c = np.asarray(cov, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric arrays (mean, covariance): {exc}") from None
-    if m.ndim == 0 and dim == 1:
-        m = m.reshape(1)
-    if c.ndim == 0 and dim == 1:
-        c = c.reshape(1, 1)
-    if m.shape != (dim,):
-        raise ValueError(f"{name} mean must have shape ({dim},), got {m.shape}")
-    if c.shape != (dim, dim):
-        raise ValueError(f"{name} covariance must have shape ({dim}, {dim}), got {c.shape}")
-    if not np.all(np.isfinite(m)):
-        raise ValueError(f"{name} mean must be finite")
-    if not np.all(np.isfinite(c)):
-        raise ValueError(f"{name} covariance must be finite")
-    scale = max(float(np.max(np.abs(c))), np.finfo(np.float64).tiny)
-    if np.max(np.abs(c - c.T)) > 1e-10 * scale:
-        raise ValueError(f"{name} covariance must be symmetric")
-    c = 0.5 * (c + c.T)
-    eig = np.linalg.eigvalsh(c)
-    if eig[0] <= 0 or eig[0] <= 1e-14 * eig[-1]:
-        raise ValueError(
-            f"{name} covariance must be positive definite (smallest eigenvalue {eig[0]:.3g})"
-        )
-    return tuple(float(v) for v in m), tuple(tuple(float(v) for v in row) for row in c)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,10 +97,23 @@ class LoopSpec:
             Shumailov's Theorem 3.1 and Alemohammad et al. use ``"unbiased"``.
         temperature: τ > 0, sampling bias: synthetic points are drawn from N(μ, τΣ).
         correction_strength: γ ∈ [0, ∞], the ideal corrector's strength.
+        correction_split: how the corrector assigns synthetic points to the target:
+            ``"random"`` (each point independently with probability γ/(1+γ), the law
+            π_γ p_θ exactly) or ``"deterministic"`` (the last m − round(m/(1+γ)) points of
+            each generation; Gillman et al.'s finite-sample analysis, reference notes §4.3).
+        curation_k: K ≥ 1 (an integer) or ``inf``: each synthetic point is the one kept among
+            K i.i.d. model draws, chosen with probability softmax(r) (Ferbach et al. 2024);
+            K = 1 is no curation; K = ``inf`` draws from the exact tilt p e^r / E_p[e^r]
+            (linear and quadratic rewards).
+        reward: the curation reward r (a :mod:`theory.rewards` object, a dict with a
+            ``kind``, or a JAX callable on points of shape ``(dim,)``); required when K > 1.
         generations: T ≥ 0, number of generations after generation 0.
         replicates: R ≥ 1 independent repetitions of the whole loop.
-        truth: the real-data law as ``(mean, covariance)``; ``None`` is N(0, I_d). The target
-            θ* of the Gaussian class is the truth itself.
+        truth: the real-data law p_data: ``(mean, covariance)`` (a Gaussian), a law from
+            :mod:`theory.laws` (``GaussianMixtureLaw``, ``StudentTLaw``) or a dict with a
+            ``kind``; ``None`` is N(0, I_d). It is stored as a law object. The target θ* of
+            the Gaussian class is p_data's mean and covariance (``truth_mean``, ``truth_cov``),
+            which is p_data itself only when p_data is Gaussian.
         n_synthetic: explicit number of synthetic points per generation (overrides λ).
         dtype: ``"float64"`` (default) or ``"float32"``.
     """
@@ -145,6 +126,9 @@ class LoopSpec:
     estimator: str = "mle"
     temperature: float = 1.0
     correction_strength: float = 0.0
+    correction_split: str = "random"
+    curation_k: int | float = 1
+    reward: object = None
     generations: int = 10
     replicates: int = 1000
     truth: tuple | None = field(default=None)
@@ -186,17 +170,39 @@ class LoopSpec:
                 allow_inf=True,
             ),
         )
+        set_(self, "correction_split",
+             _check_choice("correction_split", self.correction_split, CORRECTION_SPLITS))
         if self.n_synthetic is not None:
             set_(self, "n_synthetic", _check_int("n_synthetic", self.n_synthetic, 0))
-        truth = self.truth
-        if truth is None:
-            mean, cov = np.zeros(self.dim), np.eye(self.dim)
-        else:
-            if not isinstance(truth, (tuple, list)) or len(truth) != 2:
-                raise TypeError("truth must be a (mean, covariance) pair or None")
-            mean, cov = truth
-        set_(self, "truth", normalize_gaussian("truth", mean, cov, self.dim))
+        set_(self, "truth", as_law(self.truth, self.dim))
+        self._check_curation()
         self._check_fit_sizes()
+
+    def _check_curation(self) -> None:
+        k = self.curation_k
+        if isinstance(k, bool) or not isinstance(k, numbers.Real):
+            raise TypeError(f"curation_k must be an integer >= 1 or inf, got {k!r}")
+        if isinstance(k, float) and math.isinf(k) and k > 0:
+            k = math.inf
+        elif _is_int(k) or (isinstance(k, float) and k.is_integer()):
+            k = int(k)
+            if k < 1:
+                raise ValueError(f"curation_k must be an integer >= 1 or inf, got {k}")
+        else:
+            raise ValueError(f"curation_k must be an integer >= 1 or inf, got {k!r}")
+        object.__setattr__(self, "curation_k", k)
+        if self.reward is not None:
+            object.__setattr__(self, "reward", as_reward(self.reward, self.dim))
+        if k != 1 and self.reward is None:
+            raise ValueError(f"curation_k={k} needs a reward (reward=None)")
+        if k == math.inf and not self.reward.has_closed_form:
+            raise ValueError(
+                "curation_k=inf draws from the exact tilt, available for linear and quadratic "
+                f"rewards only, not {self.reward.kind!r}; use a finite curation_k")
+        if k != 1 and self.correction_strength > 0:
+            raise ValueError(
+                "curation (curation_k > 1) and correction (correction_strength > 0) together "
+                "are not defined by either paper; use one of them")
 
     # ------------------------------------------------------------------ derived sizes
     @property
@@ -240,12 +246,19 @@ class LoopSpec:
 
     # ------------------------------------------------------------------ helpers
     @property
+    def curated(self) -> bool:
+        """Whether synthetic points are curated (K > 1)."""
+        return self.curation_k != 1
+
+    @property
     def truth_mean(self) -> np.ndarray:
-        return np.asarray(self.truth[0], dtype=np.float64)
+        """Mean of p_data (θ*'s mean for the Gaussian class)."""
+        return self.truth.moments[0]
 
     @property
     def truth_cov(self) -> np.ndarray:
-        return np.asarray(self.truth[1], dtype=np.float64)
+        """Covariance of p_data (θ*'s covariance for the Gaussian class)."""
+        return self.truth.moments[1]
 
     def replace(self, **changes) -> LoopSpec:
         """A copy with some fields changed (validated again)."""
@@ -260,7 +273,7 @@ class LoopSpec:
             v = getattr(self, f.name)
             if isinstance(v, float) and math.isinf(v):
                 v = "inf"
-            if f.name == "truth":
-                v = {"mean": list(v[0]), "cov": [list(r) for r in v[1]]}
+            if f.name in ("truth", "reward") and v is not None:
+                v = v.to_dict()
             out[f.name] = v
         return out

@@ -22,6 +22,8 @@ METRICS = {
     "trace_ratio": "tr Σ_t / tr Σ*",
     "logdet_ratio": "log det Σ_t − log det Σ*",
     "variance": "Σ_t[0, 0] (the fitted variance of the first coordinate)",
+    "reward": "E_{N(μ_t, Σ_t)}[r(x)], the fitted model's expected reward (closed form: linear "
+              "and quadratic rewards)",
 }
 
 
@@ -74,13 +76,16 @@ class Trajectory:
         """A metric for every replicate and generation, shape ``(replicates, generations + 1)``.
 
         Names (see :data:`METRICS`): ``w2_to_target``, ``w2sq_to_target``, ``kl_to_target``,
-        ``kl_from_target``, ``mean_error2``, ``trace_ratio``, ``logdet_ratio``, ``variance``.
+        ``kl_from_target``, ``mean_error2``, ``trace_ratio``, ``logdet_ratio``, ``variance``,
+        ``reward`` (E_{N(μ_t,Σ_t)}[r] for a spec with a linear or quadratic reward).
         The target θ* is the truth's mean and covariance. All are computed in closed form,
         batched in JAX; a degenerate (singular) fit gives ``inf`` KL and ``-inf`` log-det,
         never NaN.
         """
         if name not in METRICS:
             raise ValueError(f"metric must be one of {tuple(METRICS)}, got {name!r}")
+        if name == "reward":
+            return self._reward()
         if name not in self._cache:
             dt = self.means.dtype
             m, c = jnp.asarray(self.means), jnp.asarray(self.covs)
@@ -88,6 +93,19 @@ class Trajectory:
             tc = jnp.broadcast_to(jnp.asarray(self.spec.truth_cov, dt), c.shape)
             self._cache[name] = np.asarray(_JITTED[name](m, c, tm, tc))
         return self._cache[name]
+
+    def _reward(self) -> np.ndarray:
+        reward = getattr(self.spec, "reward", None)
+        if reward is None:
+            raise ValueError("metric 'reward' needs a spec with a reward")
+        if not reward.has_closed_form:
+            raise ValueError(
+                f"metric 'reward' has a closed form only for linear and quadratic rewards, not "
+                f"{reward.kind!r}")
+        if "reward" not in self._cache:
+            m, c = jnp.asarray(self.means), jnp.asarray(self.covs)
+            self._cache["reward"] = np.asarray(reward.expected(m, c))
+        return self._cache["reward"]
 
     def mean_and_se(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Mean over replicates of a metric and its standard error, each ``(generations + 1,)``."""
