@@ -20,6 +20,14 @@ def test_readme_python_example_runs(capsys):
     assert "E W2^2 at t=50" in capsys.readouterr().out
 
 
+def test_readme_curation_example_runs():
+    block = re.search(r"A curated loop, with real data mixed in:\s+```python\n(.*?)```", _readme(),
+                      re.S).group(1)
+    scope = {}
+    exec(compile(block.replace("replicates=500", "replicates=50"), "README", "exec"), scope)
+    assert scope["reward"].shape == (31,) and scope["reward"][-1] > scope["reward"][0]
+
+
 def test_readme_claims_table_matches_registry():
     text = _readme()
     table = text[text.index("<!-- claims-table -->"):text.index("<!-- /claims-table -->")]

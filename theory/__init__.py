@@ -118,3 +118,21 @@ from theory.mix import mix_mean_error2_known_cov  # noqa: E402
 from theory.subsample import accumulate_subsample_mean_error2_known_cov  # noqa: E402
 
 __all__ += ["accumulate_subsample_mean_error2_known_cov", "mix_mean_error2_known_cov"]
+
+from theory.laws import GaussianLaw, GaussianMixtureLaw, StudentTLaw  # noqa: E402
+from theory.rewards import (  # noqa: E402
+    ClassifierReward,
+    FlatTopReward,
+    LinearReward,
+    QuadraticReward,
+)
+
+__all__ += [
+    "ClassifierReward",
+    "FlatTopReward",
+    "GaussianLaw",
+    "GaussianMixtureLaw",
+    "LinearReward",
+    "QuadraticReward",
+    "StudentTLaw",
+]

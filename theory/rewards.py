@@ -297,7 +297,11 @@ def _apply_points(fn, x):
     """Apply ``fn`` on (d,) to x of shape (..., d)."""
     lead = x.shape[:-1]
     flat = x.reshape((-1, x.shape[-1]))
-    out = jax.vmap(fn)(flat)
+    out = jnp.asarray(jax.vmap(fn)(flat))
+    if out.shape != flat.shape[:1]:
+        raise ValueError(
+            f"reward must map a point of shape ({x.shape[-1]},) to a scalar; got output shape "
+            f"{out.shape[1:]} per point")
     return jnp.reshape(out, lead)
 
 
