@@ -96,6 +96,9 @@ class Static(NamedTuple):
 
 
 def static_of(spec) -> Static:
+    if spec.model not in ("gaussian", "gaussian_mean"):
+        raise ValueError(f"the Gaussian samples engine runs model 'gaussian' or 'gaussian_mean', "
+                         f"not {spec.model!r}")
     reward = spec.reward
     return Static(
         dim=spec.dim,

@@ -17,7 +17,8 @@ from theory.laws import as_law
 from theory.rewards import as_reward
 
 DATA_POLICIES = ("replace", "mix", "fresh", "accumulate", "accumulate_subsample")
-MODELS = ("gaussian", "gaussian_mean")
+MODELS = ("gaussian", "gaussian_mean", "gmm")
+GMM_COVARIANCES = ("full", "diag", "weights")
 ESTIMATORS = ("mle", "unbiased")
 DTYPES = ("float64", "float32")
 CORRECTION_SPLITS = ("random", "deterministic")
@@ -90,8 +91,9 @@ class LoopSpec:
             ``data="replace"`` ignores λ (it draws ``n_synthetic``, default n, points) and is
             the only policy that accepts λ = ``inf``.
         data: the data policy, one of :data:`DATA_POLICIES`.
-        model: ``"gaussian"`` (mean and full covariance fitted) or ``"gaussian_mean"``
-            (covariance known and fixed at the truth's, only the mean fitted).
+        model: ``"gaussian"`` (mean and full covariance fitted), ``"gaussian_mean"``
+            (covariance known and fixed at the truth's, only the mean fitted) or ``"gmm"``
+            (a Gaussian mixture of ``components`` components fitted by warm-started EM).
         estimator: ``"mle"`` (covariance divides by N) or ``"unbiased"`` (by N − 1), N being the
             number of points in the fit. Default ``"mle"``, the fitting operator of the papers;
             Shumailov's Theorem 3.1 and Alemohammad et al. use ``"unbiased"``.
@@ -105,6 +107,12 @@ class LoopSpec:
             K i.i.d. model draws, chosen with probability softmax(r) (Ferbach et al. 2024);
             K = 1 is no curation; K = ``inf`` draws from the exact tilt p e^r / E_p[e^r]
             (linear and quadratic rewards).
+        components: m ≥ 1, mixture components of ``model="gmm"`` (must be 1 otherwise).
+        gmm_covariance: ``"full"``, ``"diag"`` or ``"weights"`` (components fixed at their
+            generation-0 fit, only the weights refitted) for ``model="gmm"``.
+        em_iterations: EM iterations per generation (fixed budget, ``model="gmm"``).
+        em_tol: EM stops early when the mean log-likelihood gains less than this.
+        covariance_floor: smallest eigenvalue allowed in a fitted mixture covariance.
         reward: the curation reward r (a :mod:`theory.rewards` object, a dict with a
             ``kind``, or a JAX callable on points of shape ``(dim,)``); required when K > 1.
         generations: T ≥ 0, number of generations after generation 0.
@@ -129,6 +137,11 @@ class LoopSpec:
     correction_split: str = "random"
     curation_k: int | float = 1
     reward: object = None
+    components: int = 1
+    gmm_covariance: str = "full"
+    em_iterations: int = 100
+    em_tol: float = 1e-8
+    covariance_floor: float = 1e-6
     generations: int = 10
     replicates: int = 1000
     truth: tuple | None = field(default=None)
@@ -175,6 +188,16 @@ class LoopSpec:
         if self.n_synthetic is not None:
             set_(self, "n_synthetic", _check_int("n_synthetic", self.n_synthetic, 0))
         set_(self, "truth", as_law(self.truth, self.dim))
+        set_(self, "components", _check_int("components", self.components, 1, 10_000))
+        if self.model != "gmm" and self.components != 1:
+            raise ValueError(f"components={self.components} needs model='gmm'")
+        set_(self, "gmm_covariance",
+             _check_choice("gmm_covariance", self.gmm_covariance, GMM_COVARIANCES))
+        set_(self, "em_iterations", _check_int("em_iterations", self.em_iterations, 1, 10**6))
+        set_(self, "em_tol",
+             _check_float("em_tol", self.em_tol, low=0.0, low_open=False, allow_inf=False))
+        set_(self, "covariance_floor", _check_float(
+            "covariance_floor", self.covariance_floor, low=0.0, low_open=True, allow_inf=False))
         self._check_curation()
         self._check_fit_sizes()
 
