@@ -15,7 +15,7 @@ import sympy as sp
 from scipy import special
 
 __all__ = ["Derivation", "Step", "Built", "register", "get_derivation", "list_derivations",
-           "render", "lam"]
+           "render", "lam", "covered_functions"]
 
 @dataclass(frozen=True)
 class Step:
@@ -48,6 +48,8 @@ class Derivation:
     numeric: str | None
     signature: str
     _build: Callable[[], Built] = field(repr=False, compare=False)
+    covers: tuple = ()  # import paths of further toolkit functions this record accounts for
+    taken_from_paper: bool = False  # a transcribed formula (no derivation), with the reason
 
     def _get(self) -> Built:
         if self.name not in _CACHE:
@@ -95,11 +97,28 @@ def lam(args, expr):
 _REGISTRY: dict[str, Derivation] = {}
 
 
-def register(name, title, source, numeric, signature, build) -> None:
-    """Add a record; ``build()`` returns a :class:`Built` (called lazily, cached)."""
+def register(name, title, source, numeric, signature, build, *, covers=(),
+             taken_from_paper=False) -> None:
+    """Add a record; ``build()`` returns a :class:`Built` (called lazily, cached).
+
+    ``covers`` lists further toolkit functions (import paths) that the record accounts for,
+    e.g. the CDFs computed by numerical inversion of a derived characteristic function.
+    ``taken_from_paper=True`` marks a formula transcribed from a paper without a derivation; its
+    first step's note gives the reason.
+    """
     if name in _REGISTRY:
         raise ValueError(f"derivation {name!r} is registered twice")
-    _REGISTRY[name] = Derivation(name, title, source, numeric, signature, build)
+    _REGISTRY[name] = Derivation(name, title, source, numeric, signature, build,
+                                 tuple(covers), bool(taken_from_paper))
+
+
+def covered_functions() -> dict[str, str]:
+    """``{import path: record name}`` for every toolkit function a record derives or covers."""
+    out = {}
+    for der in _REGISTRY.values():
+        for path in ((der.numeric,) if der.numeric else ()) + der.covers:
+            out.setdefault(path, der.name)
+    return out
 
 
 def list_derivations() -> list[str]:
@@ -129,7 +148,12 @@ def render(name: str, latex: bool = False) -> str:
     """Step-by-step derivation of ``name`` as plain text (sympy ``sstr``) or LaTeX."""
     der = get_derivation(name)
     lines = [f"{der.name}: {der.title}", f"source: {der.source}",
-             f"numeric: {der.numeric or '(none in the toolkit)'} {der.signature}", ""]
+             f"numeric: {der.numeric or '(none in the toolkit)'} {der.signature}"]
+    if der.covers:
+        lines.append("covers: " + ", ".join(der.covers))
+    if der.taken_from_paper:
+        lines.append("status: taken from the paper, not derived here (reason in step 1)")
+    lines.append("")
     for j, st in enumerate(der.steps, 1):
         head = f"[{j}] {st.label} ({st.method})"
         if st.note:

@@ -562,6 +562,129 @@ def _subsample():
     return _Built(rec, v_g, lim, steps, fn)
 
 
+# --------------------------------------------------------------------------------------------
+# replace loop: determinant, laws, collapse bounds
+# --------------------------------------------------------------------------------------------
+
+
+def _replace_expected_det():
+    dd = sp.Symbol("d", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    # E det(W)/det Σ = ∏_{i=1}^{d} (n − i), written with j = d + 1 − i so that every factor
+    # is visibly positive (n > d): a rising factorial (n − d)_d = Γ(n)/Γ(n − d)
+    kappa = sp.Product((n - dd - 1 + j) / D, (j, 1, dd)).doit()
+    rec, sol = _solve_first_order(tau**dd * kappa * S(t), kappa)
+    steps = (
+        Step("recursion", "given", rec,
+             "Bartlett: det W = det Σ ∏_{i=1}^{d} χ²_{n−i} (independent), so "
+             "E[det Σ_{t+1} | Σ_t] = τ^d ∏(n−i)/D · det Σ_t; S(t) = E det Σ_t / det Σ_0, "
+             "S(0) = ∏(n−i)/D (the real fit, no τ)"),
+        Step("solution", "rsolve", sp.Eq(S(t), sol)),
+    )
+    f = _lam((t, n, dd, D, tau), _log_space(sol))
+
+    def fn(t_val, n_val, d_val, *, estimator, temperature=1.0):
+        tt = _as_float_array(t_val)
+        return _out(f(tt, float(n_val), int(d_val), _divisor(n_val, estimator),
+                      float(temperature)))
+
+    return _Built(rec, sol, None, steps, fn)
+
+
+def _log_chi2_mellin():
+    nu = sp.Symbol("nu", positive=True)
+    s_ = sp.Symbol("s", positive=True)
+    xx = sp.Symbol("x", positive=True)
+    density = xx ** (nu / 2 - 1) * sp.exp(-xx / 2) / (2 ** (nu / 2) * sp.gamma(nu / 2))
+    mellin = sp.simplify(sp.integrate(xx**s_ * density, (xx, 0, sp.oo), conds="none"))
+    per_fit = sp.simplify(mellin.subs(nu, n - 1) / D**s_)
+    rec = sp.Eq(sp.Function("M")(t + 1, s_), sp.Function("M")(t, s_) * tau**s_ * per_fit)
+    sol = per_fit ** (t + 1) * tau ** (s_ * t)
+    steps = (
+        Step("recursion", "given", rec,
+             "M(t, s) = E(σ²_t/σ²_0)^s; σ²_{t+1} = σ²_t τ χ²_{n−1}/D with an independent factor"),
+        Step("solution", "integrate", sp.Eq(sp.Symbol("E (χ²_ν)^s"), mellin),
+             "Mellin transform of the χ²_ν density (sympy integrate); at s = iu it is the "
+             "characteristic function of log χ²_ν, E e^{iu log χ²_ν} = 2^{iu} Γ(ν/2+iu)/Γ(ν/2)"),
+        Step("solution", "product", sp.Eq(sp.Function("M")(t, s_), sol),
+             "t + 1 independent factors (the real fit has no τ). The CDFs of σ²_t, log σ²_t, "
+             "log det Σ_t and the collapse probability are the numerical (Gil-Pelaez / tilted) "
+             "inversions of this transform at s = iu: no closed form exists for them"),
+    )
+    f = _lam((t, n, s_, D, tau), _log_space(sol))
+
+    def fn(t_val, n_val, s_val, *, estimator, temperature=1.0):
+        return _out(f(_as_float_array(t_val), float(n_val), np.asarray(s_val, float),
+                      _divisor(n_val, estimator), float(temperature)))
+
+    return _Built(rec, sol, None, steps, fn)
+
+
+def _bertrand_markov():
+    eps = sp.Symbol("epsilon", positive=True)
+    alpha = sp.Symbol("alpha", positive=True)
+    rec, sol = _solve_first_order(alpha * S(t), 1)
+    alpha_n = sp.sqrt(2 / (n - 1)) * sp.gamma(n / 2) / sp.gamma((n - 1) / 2)
+    kk = sp.Symbol("k", integer=True, positive=True)
+    bound = sol.subs(t, kk) / eps
+    steps = (
+        Step("recursion", "given", rec,
+             "unbiased 1-D replace loop, σ_0 = 1: E[σ_{k+1} | σ_k] = α(n) σ_k with "
+             "α(n) = E√(χ²_{n−1}/(n−1)); S(k) = E σ_k counting fits"),
+        Step("solution", "rsolve", sp.Eq(S(t), sol), f"α(n) = {sp.sstr(alpha_n)}"),
+        Step("limit", "Markov's inequality", sp.Eq(sp.Symbol("P(σ_k > ε) ≤"), bound),
+             "Markov's inequality on σ_k (Bertrand et al. 2024 as plotted by Suresh et al.)"),
+    )
+    f = _lam((kk, n, eps), _log_space(bound.subs(alpha, alpha_n)))
+
+    def fn(k_val, n_val, eps_val):
+        return _out(f(np.asarray(k_val, float), float(n_val), np.asarray(eps_val, float)))
+
+    return _Built(rec, sol, bound, steps, fn)
+
+
+def _suresh():
+    eps = sp.Symbol("epsilon", positive=True)
+    kk = sp.Symbol("k", integer=True, positive=True)
+    bound = sp.exp(-kk / (4 * n - 1)) / eps
+    stmt = sp.Eq(sp.Symbol("P(σ_k > ε) ≤"), bound)
+    steps = (
+        Step("statement", "taken from the paper", stmt,
+             "Suresh et al. 2024, Theorem 3 (unbiased 1-D replace loop, σ_0 = 1, n ≥ 3). Not "
+             "re-derived: the paper proves it through a moment-generating-function bound whose "
+             "constant 1/(4n−1) is specific to their proof; the claim suresh2024.thm3.bound "
+             "checks it against the exact probability instead"),
+    )
+    f = _lam((kk, n, eps), bound)
+
+    def fn(k_val, n_val, eps_val):
+        return _out(f(np.asarray(k_val, float), float(n_val), np.asarray(eps_val, float)))
+
+    return _Built(stmt, bound, None, steps, fn)
+
+
+def _subsample_known_cov():
+    v = sp.Function("v")
+    rec = sp.Eq(sp.Symbol("E‖μ_g − μ_0‖² n/trΣ_0"),
+                sp.Symbol("Σ over the pool's generations of (sampling weights)² (recursion)"))
+    steps = (
+        Step("recursion", "given", rec,
+             "known Σ_0, accumulate-subsample: μ_g is the mean of n points drawn without "
+             "replacement from a pool whose points carry independent Gaussian errors; the "
+             "exact second moment follows an O(g³) moment recursion over the pool's "
+             "generations (theory/subsample.py docstring). Not a closed form, so sympy would "
+             "only restate it; it is checked by a direct numpy loop and by the engine, and its "
+             "n → ∞ limit is the record subsample_risk"),
+        Step("solution", "numeric check",
+             sp.Eq(v(g), sp.Symbol("subsample_risk_ratio(g) + O(1/n)"))),
+    )
+
+    def fn(*args, **kwargs):  # pragma: no cover - no lambdified form (see the note)
+        raise NotImplementedError("accumulate_subsample_known_cov has no closed form")
+
+    return _Built(rec, steps[1].expr, None, steps, fn)
+
+
 def _kde():
     a = sp.Symbol("a", positive=True)
     s02 = sp.Symbol("s_0^2", positive=True)
@@ -629,7 +752,8 @@ register("replace_mean_error2", "Replace loop: E‖μ_t − μ0‖²",
 register("replace_variance_moment", "Replace loop: E(σ_t²/σ0²)^r (r = 1/2: E σ_t, Bertrand)",
           "Bertrand et al. 2024; reference notes §1; derived",
           "theory.replace.replace_variance_moment", "(t, n, r, *, estimator, temperature=1)",
-          _replace_variance_moment)
+          _replace_variance_moment,
+         covers=("theory.replace.replace_expected_sigma",))
 register("replace_variance_var", "Replace loop: Var(σ_t²/σ0²)", "reference notes §1; derived",
           "theory.replace.replace_variance_var", "(t, n, *, estimator, temperature=1)",
           _replace_variance_var)
@@ -650,12 +774,14 @@ register("accumulate_cov", "Accumulate loop: E Σ_t/Σ0 and the sin(π/√n)/(π
           "Kazdan et al. 2025; reference notes §6; derived",
           "theory.accumulate.accumulate_cov_factor",
           "(t, n, *, n_synthetic=None, estimator, temperature=1); .limit(n) ~ "
-          "accumulate_cov_limit", _accumulate_cov_factor)
+          "accumulate_cov_limit", _accumulate_cov_factor,
+         covers=("theory.accumulate.accumulate_cov_limit",))
 register("accumulate_mean_error2", "Accumulate loop: E‖μ_t − μ0‖² ≤ π²/6 · trΣ0/n",
           "Gerstgrasser et al. 2024; Kazdan et al. 2025; derived",
           "theory.accumulate.accumulate_mean_error2",
           "(t, n, trace0, *, n_synthetic=None, estimator, temperature=1); .bound(n, trace0) ~ "
-          "accumulate_mean_error2_bound", _accumulate_mean_error2)
+          "accumulate_mean_error2_bound", _accumulate_mean_error2,
+         covers=("theory.accumulate.accumulate_mean_error2_bound",))
 register("accumulate_mean_error2_known_cov", "Accumulate loop, known Σ0: E‖μ_t − μ0‖²",
           "Dey & Donoho 2024; Gerstgrasser et al. 2024; derived",
           "theory.accumulate.accumulate_mean_error2_known_cov",
@@ -667,15 +793,18 @@ register("fresh", "Fresh-data loop: 2×2 moment recursion and fixed point",
           "Alemohammad et al. 2024 (fresh data loop); reference notes §2; derived",
           "theory.fresh.fresh_moments",
           "(t, n_real, n_synthetic, trace0, *, estimator, temperature=1, n_initial=None); "
-          ".fixed_point(...) ~ fresh_fixed_point", _fresh)
+          ".fixed_point(...) ~ fresh_fixed_point", _fresh,
+         covers=("theory.fresh.fresh_fixed_point",))
 register("augment_risk", "Universality: augment risk ratio Σ 1/k² → π²/6",
           "Dey & Donoho 2024", "theory.universality.augment_risk_ratio",
-          "(g); .limit() ~ augment_risk_limit", _augment)
+          "(g); .limit() ~ augment_risk_limit", _augment,
+         covers=("theory.universality.augment_risk_limit",))
 register("discard_risk", "Universality: discard risk ratio g", "Dey & Donoho 2024",
           "theory.universality.discard_risk_ratio", "(g)", _discard)
 register("subsample_risk", "Universality: subsample risk ratio v_g → π²/2 − 2",
           "reference notes §5; derived", "theory.universality.subsample_risk_ratio",
-          "(g); .limit() ~ subsample_risk_limit", _subsample)
+          "(g); .limit() ~ subsample_risk_limit", _subsample,
+         covers=("theory.universality.subsample_risk_limit",))
 register("kde_heat_death", "KDE replace loop: E s_t² → (n−1)h² (heat death)",
           "Kazdan et al. 2025 code; reference notes §6; derived", None,
           "(t, n, bandwidth, s0_sq); .limit(n, bandwidth)", _kde)
@@ -683,6 +812,32 @@ register("weighted_fresh_optimum", "Weighted fresh data: w*(k) = (√(k(k+4)) �
           "He, Xu & Cheng 2025; reference notes §8g; derived", None,
           "(k) -> w*; .variance(w, k, n, sigma2) = V(w)", _weighted)
 
+
+register("replace_expected_det", "Replace loop: E det Σ_t / det Σ0 (Bartlett)",
+         "Alemohammad et al. 2024 (MAD, κ(λ^dκ)^{t−1}); Kazdan et al. 2025 code; derived",
+         "theory.replace.replace_expected_det", "(t, n, d, *, estimator, temperature=1)",
+         _replace_expected_det)
+register("replace_laws", "Replace loop: Mellin transform E(σ²_t/σ²_0)^s, the exact laws' source",
+         "reference notes §8a (exact law for a verifier); derived", None,
+         "(t, n, s, *, estimator, temperature=1) = E(σ²_t/σ²_0)^s", _log_chi2_mellin,
+         covers=("theory.replace.replace_variance_cdf", "theory.replace.replace_variance_sf",
+                 "theory.replace.replace_log_variance_cdf",
+                 "theory.replace.replace_log_variance_sf", "theory.replace.replace_logdet_cdf",
+                 "theory.replace.replace_logdet_sf", "theory.replace.log_chi2_sum_cdf",
+                 "theory.replace.log_chi2_sum_sf",
+                 "theory.collapse_probability.collapse_probability"))
+register("bertrand_markov_bound", "Collapse probability: Markov bound α(n)^k σ0/ε",
+         "Bertrand et al. 2024; Suresh et al. 2024 notebook; derived",
+         "theory.collapse_probability.bertrand_markov_bound", "(k, n, eps_ratio)",
+         _bertrand_markov)
+register("suresh_bound", "Collapse probability: Suresh et al. Theorem 3 (taken from the paper)",
+         "Suresh, Thangaraj & Khandavally 2024, Theorem 3",
+         "theory.collapse_probability.suresh_bound", "(k, n, eps_ratio)", _suresh,
+         taken_from_paper=True)
+register("accumulate_subsample_known_cov",
+         "Accumulate-subsample loop, known Σ0: exact finite-n recursion (no closed form)",
+         "derived (theory/subsample.py)", None, "(g, n, trace0)", _subsample_known_cov,
+         covers=("theory.subsample.accumulate_subsample_mean_error2_known_cov",))
 
 
 # Records of the other paper families register themselves on import.
