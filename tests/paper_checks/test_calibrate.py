@@ -1,0 +1,34 @@
+"""Calibration mode: claims run under many seeds fail no more often than their stated rate."""
+
+import json
+
+import pytest
+
+from paper_checks.calibrate import calibrate, failure_pvalue, main
+
+
+def test_failure_pvalue_is_the_binomial_tail():
+    assert failure_pvalue(0, 10, 1e-6) == 1.0
+    # one failure in 10 runs at rate 1e-6: P(Bin ≥ 1) = 1 − (1 − 1e-6)^10 ≈ 1e-5
+    assert abs(failure_pvalue(1, 10, 1e-6) - (1 - (1 - 1e-6) ** 10)) < 1e-12
+    assert failure_pvalue(5, 10, 0.5) == pytest.approx(0.623046875, rel=1e-12)
+
+
+def test_calibration_subset_has_no_miscalibrated_claim(tmp_path):
+    """A Monte Carlo claim (Suresh's collapse probability, exact binomial test) and an exact
+    claim, 8 seeds each in quick mode: any failure of a claim with α = 1e-6 has p ≈ 8e-6 and
+    is reported; the test fails then (false alarm of this test ≤ 8e-6 per claim)."""
+    path = tmp_path / "cal.json"
+    code = main(["--seeds", "8", "--quick", "--only", "suresh2024.*", "--json", str(path)])
+    rows = json.loads(path.read_text())["rows"]
+    assert {r["claim_id"] for r in rows} == {"suresh2024.collapse_probability.exact",
+                                             "suresh2024.thm3.bound"}
+    assert all(r["seeds"] == 8 for r in rows)
+    assert code == 0, rows
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="seeds"):
+        calibrate(["suresh2024.thm3.bound"], seeds=0)
+    assert main(["--seeds", "2", "--only", "no.such.claim"]) == 2
+    assert main(["--level", "2"]) == 2
