@@ -332,7 +332,19 @@ def law_from_dict(data: dict):
 
 def as_law(truth, dim: int):
     """Normalize a ``truth`` argument: ``None`` → N(0, I_dim); ``(mean, cov)`` → GaussianLaw;
-    a dict → :func:`law_from_dict`; a law object is checked for its dimension."""
+    a dict → :func:`law_from_dict`; a law object is checked for its dimension. Errors name the
+    field ``truth``."""
+    try:
+        return _as_law(truth, dim)
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith("truth") else f"truth: {msg}") from None
+    except TypeError as exc:
+        msg = str(exc)
+        raise TypeError(msg if msg.startswith("truth") else f"truth: {msg}") from None
+
+
+def _as_law(truth, dim: int):
     if truth is None:
         law = GaussianLaw(np.zeros(dim), np.eye(dim))
     elif isinstance(truth, (GaussianLaw, GaussianMixtureLaw, StudentTLaw)):

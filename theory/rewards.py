@@ -394,8 +394,19 @@ def as_reward(reward, dim: int):
     Named rewards must match ``dim``; a dict is built with :func:`reward_from_dict`; a plain
     callable is wrapped in :class:`CallableReward` and probed on a point of shape ``(dim,)``:
     it must return one finite real number (otherwise ``ValueError``: the reward is not a
-    function of x).
+    function of x). Errors name the field ``reward``.
     """
+    try:
+        return _as_reward(reward, dim)
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith("reward") else f"reward: {msg}") from None
+    except TypeError as exc:
+        msg = str(exc)
+        raise TypeError(msg if msg.startswith("reward") else f"reward: {msg}") from None
+
+
+def _as_reward(reward, dim: int):
     if isinstance(reward, dict):
         reward = reward_from_dict(reward)
     if not isinstance(reward, _Reward):
