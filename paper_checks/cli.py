@@ -2,6 +2,12 @@
 
 Invalid input (a ValueError or TypeError from validation) is reported as one line on stderr
 with exit code 2, never as a traceback.
+
+Output levels, the same for every command: the results (the claims table, the files written)
+go to stdout; progress lines go to stderr and are shown on a terminal only, never when stderr
+is not a TTY or the ``CI`` environment variable is set (:func:`figures._registry.
+progress_enabled`); ``--quiet`` keeps the summary line only, ``--verbose`` always shows the
+progress and adds detail (every comparison of a claim, the loop's spec).
 """
 
 from __future__ import annotations
@@ -40,9 +46,27 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
         help=f"base seed (default 0, or ${SEED_ENV}); each claim derives its own",
     )
     p.add_argument("--json", metavar="PATH", help="write the claims as JSON")
-    p.add_argument("--report", metavar="DIR", help="write report.md and claims.json to DIR")
+    p.add_argument("--report", metavar="DIR",
+                   help="write report.md, report.html (self-contained) and claims.json to DIR; "
+                   "PNG figures in DIR/figures are embedded beside their papers' claims")
+    p.add_argument("--figures", action="store_true",
+                   help="with --report: first regenerate the figures of the selected claims' "
+                   "papers into DIR/figures (quick sizes with --quick)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
-    p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    _add_loudness(p, quiet="print only the summary line",
+                  verbose="always show progress; print every comparison under its claim")
+
+
+def _add_loudness(p: argparse.ArgumentParser, *, quiet: str, verbose: str) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--quiet", "-q", action="store_true", help=quiet)
+    group.add_argument("--verbose", "-v", action="store_true", help=verbose)
+
+
+def _progress(args) -> bool:
+    from figures._registry import progress_enabled
+
+    return progress_enabled(args.quiet, args.verbose)
 
 
 def _prepare_dir(path: str, what: str) -> None:
@@ -67,6 +91,8 @@ def _run_checks(args) -> int:
         _prepare_dir(os.path.dirname(os.path.abspath(args.json)), "--json")
         if os.path.isdir(args.json):
             raise ValueError(f"--json: {args.json!r} is a folder, not a file path")
+    if args.figures and not args.report:
+        raise ValueError("--figures needs --report DIR (the figures go to DIR/figures)")
     if args.report and not args.list:
         _prepare_dir(args.report, "--report")
     if args.list:
@@ -75,7 +101,10 @@ def _run_checks(args) -> int:
         return 0
     ctx = Context(quick=args.quick, seed=seed)
     start = time.perf_counter()
-    results = run_claims(claims, ctx, verbose=not args.quiet)
+    results = run_claims(claims, ctx, verbose=not args.quiet, progress=_progress(args),
+                         detailed=args.verbose)
+    if args.figures:
+        _make_figures(claims, os.path.join(args.report, "figures"), args)
     n_pass = sum(r.passed for r in results)
     mode = "quick" if args.quick else "default"
     print(
@@ -89,6 +118,24 @@ def _run_checks(args) -> int:
     if seed != 0 and n_pass < len(results):
         print(f"(seed {seed} was set; rerun with --seed {seed} to reproduce)", file=sys.stderr)
     return 0 if n_pass == len(results) else 1
+
+
+def _make_figures(claims, directory: str, args) -> None:
+    """Regenerate the figures whose papers (figures._registry.papers_of) include a selected
+    claim's paper key; a failing figure is reported on stderr and left out of the report."""
+    from figures import FIGURES
+    from figures.__main__ import make
+    from figures._registry import papers_of
+    from paper_checks.report_html import paper_key
+
+    keys = {paper_key(c.id) for c in claims}
+    names = sorted(n for n in FIGURES if keys & set(papers_of(n)))
+    _prepare_dir(directory, "--figures")
+    results = make(names, directory, quick=args.quick, quiet=args.quiet, verbose=args.verbose)
+    failed = [n for n, files in results.items() if files is None]
+    if failed:
+        print(f"warning: figure(s) failed and are not in the report: {', '.join(failed)}",
+              file=sys.stderr)
 
 
 def _guard(fn, args) -> int:
@@ -112,18 +159,95 @@ def checks_main(argv: list[str] | None = None) -> int:
     return _guard(_run_checks, parser.parse_args(argv))
 
 
-def _simulate(args) -> int:
-    from simulations import run
-    from simulations.config import load_config
+PLOT_METRICS = ("w2_to_target", "trace_ratio", "mean_error2")
 
-    spec, seed = load_config(args.config)
+
+def plot_metrics(traj, directory: str, metrics=PLOT_METRICS) -> list[str]:
+    """Draw the standard metrics of a trajectory, one PNG per metric, and their CSV.
+
+    Each plot shows, over generations, the Monte Carlo mean with its ± 2 SE band (pointwise
+    ≈95 % for the mean), the median and the 5–95 % quantile band of the replicates (a
+    heavy-tailed metric, e.g. the trace ratio under replace at t ≫ n, has a mean that rare
+    paths dominate: read the median). Files: ``DIR/<metric>.png`` and ``DIR/metrics.csv``.
+    """
+    import numpy as np
+
+    from figures._registry import PALETTE, caption, mean_band, style, write_csv
+    from simulations import METRICS
+
+    plt = style()
+    spec = traj.spec
+    ts = traj.generations
+    columns = {"generation": ts.tolist()}
+    files = []
+    setting = (f"data={spec.data}, d={spec.dim}, n={spec.n_real}, λ={spec.synthetic_ratio:g}, "
+               f"τ={spec.temperature:g}, γ={spec.correction_strength:g}, "
+               f"estimator={spec.estimator}, R={spec.replicates}, seed={traj.seed}")
+    if getattr(spec, "curation_k", 1) != 1:
+        setting += f", K={spec.curation_k}, reward={spec.to_dict().get('reward')}"
+    for name in metrics:
+        values = traj.metric(name)
+        mean, se = traj.mean_and_se(name)
+        q05, median, q95 = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
+        fig, ax = plt.subplots(figsize=(7.5, 4.6))
+        ax.fill_between(ts, q05, q95, color=PALETTE[0], alpha=0.15, lw=0,
+                        label="5–95 % of replicates")
+        ax.plot(ts, median, color=PALETTE[0], ls="--", lw=1.2, label="median")
+        if traj.means.shape[0] > 1:
+            mean_band(ax, ts, mean, se, color=PALETTE[1], label="")
+        ax.plot(ts, mean, color=PALETTE[1], lw=1.6, label="Monte Carlo mean")
+        shown = np.concatenate([q05, q95, mean])
+        shown = shown[np.isfinite(shown)]
+        if shown.size and shown.min() > 0 and shown.max() > 100 * shown.min():
+            ax.set_yscale("log")  # the plotted curves span more than two decades
+        ax.set_xlabel("generation t (t = 0: fit on the real data)")
+        ax.set_ylabel(f"{name}: {METRICS[name]}")
+        ax.set_title(METRICS[name])
+        ax.legend(fontsize=8)
+        caption(fig, setting, width=110)
+        path = os.path.join(directory, f"{name}.png")
+        fig.savefig(path)
+        plt.close(fig)
+        files.append(path)
+        columns.update({f"{name}_mean": mean.tolist(), f"{name}_se": se.tolist(),
+                        f"{name}_q05": q05.tolist(), f"{name}_median": median.tolist(),
+                        f"{name}_q95": q95.tolist()})
+    files.append(write_csv(os.path.join(directory, "metrics.csv"), columns))
+    return files
+
+
+def _simulate(args) -> int:
+    import shutil
+
+    from simulations.config import read_config
+    from simulations.run import run
+
+    cfg = read_config(args.config)
     _prepare_dir(args.out, "--out")
-    if args.seed is not None:
-        seed = args.seed
-    traj = run(spec, seed=seed, progress=not args.quiet)
+    seed = cfg.seed if args.seed is None else args.seed
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {seed}")
+    show = _progress(args)
+    if args.verbose:
+        print(f"spec: {cfg.spec.to_dict()}", file=sys.stderr)
+        print(f"seed {seed}, run options {cfg.run_options}", file=sys.stderr)
+    if show:
+        print(f"running {cfg.spec.replicates} replicates × {cfg.spec.generations} "
+              f"generations …", file=sys.stderr, flush=True)
+    traj = run(cfg.spec, seed=seed, progress=show, **cfg.run_options)
     out = os.path.join(args.out, "trajectory.npz")
     traj.save(out)
-    print(f"wrote {out} and {out[:-4]}.json ({traj.seconds:.1f}s)")
+    files = [out, out[:-4] + ".json"]
+    copy = os.path.join(args.out, "config.toml")
+    if not (os.path.exists(copy) and os.path.samefile(args.config, copy)):
+        shutil.copyfile(args.config, copy)
+    files.append(copy)
+    if args.plot:
+        if show:
+            print("plotting the metrics …", file=sys.stderr, flush=True)
+        files += plot_metrics(traj, args.out)
+    if not args.quiet:
+        print(f"wrote {', '.join(files)} (run {traj.seconds:.1f}s, engine {traj.engine})")
     return 0
 
 
@@ -146,10 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     _add_check_args(p_check)
     p_check.set_defaults(fn=_run_checks)
     p_sim = sub.add_parser("simulate", help="run a loop described in a TOML file")
-    p_sim.add_argument("config", help="TOML file with LoopSpec fields (and optional seed)")
+    p_sim.add_argument("config", help="TOML file: LoopSpec fields, an optional seed and an "
+                       "optional [run] table (engine, batch_size); see examples/")
     p_sim.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p_sim.add_argument("--seed", type=int, default=None, help="override the config's seed")
-    p_sim.add_argument("--quiet", action="store_true")
+    p_sim.add_argument("--plot", action="store_true",
+                       help="draw w2_to_target, trace_ratio and mean_error2 (mean ± 2 SE, "
+                       "median, 5–95 %%) to DIR/*.png with DIR/metrics.csv")
+    _add_loudness(p_sim, quiet="print nothing on success",
+                  verbose="always show progress; print the spec")
     p_sim.set_defaults(fn=_simulate)
     p_der = sub.add_parser("derive", help="print the sympy derivation of a closed form")
     p_der.add_argument("name", nargs="?", default=None, help="derivation name (omit to list)")

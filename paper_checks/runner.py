@@ -1,4 +1,4 @@
-"""Run selected claims, print the table, write JSON and a Markdown report."""
+"""Run selected claims, print the table, write JSON and the Markdown and HTML reports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 import traceback
 
 from paper_checks.claim import REGISTRY, Claim, ClaimResult, Context, judge
+from paper_checks.report_html import collect_figures, paper_key, render_html
 
 
 def load_claims() -> dict[str, Claim]:
@@ -72,18 +73,50 @@ def row(result: ClaimResult) -> str:
 HEADER = f"{'claim':<44} {'predicted':>14} {'measured ± SE':>30}  {'':<5} {'time':>7}"
 
 
-def run_claims(claims: list[Claim], ctx: Context, *, stream=sys.stdout, verbose: bool = True):
+def details(result: ClaimResult) -> list[str]:
+    """One line per comparison of a result (``--verbose``)."""
+    lines = []
+    for m in result.measurements:
+        ok = m.verdict(result.per_comparison_alpha)[0]
+        se = "exact" if m.stderr is None else f"SE {_fmt(m.stderr)}"
+        if m.pvalue is not None:
+            se = f"p = {m.pvalue:.3g}"
+        lines.append(f"    {'ok ' if ok else 'NO '} {m.label}: predicted {_fmt(m.predicted)}, "
+                     f"measured {_fmt(m.measured)} ({se})")
+    return lines
+
+
+def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool = True,
+               progress: bool = False, progress_stream=None, detailed: bool = False):
+    """Evaluate ``claims`` in order.
+
+    Args:
+        claims: the claims to run.
+        ctx: mode and base seed.
+        stream: where the table goes (default: ``sys.stdout`` at call time).
+        verbose: print the table (header and one row per claim) on ``stream``.
+        progress: print ``[i/N] id …`` on ``progress_stream`` (default stderr) before each
+            claim (the command line enables it on a terminal, see
+            :func:`figures._registry.progress_enabled`).
+        detailed: print every comparison under its row (``--verbose``).
+    """
+    stream = sys.stdout if stream is None else stream
+    progress_stream = sys.stderr if progress_stream is None else progress_stream
     results = []
     if verbose:
         print(HEADER, file=stream)
         print("-" * len(HEADER), file=stream)
-    for claim in claims:
+    for i, claim in enumerate(claims, 1):
+        if progress:
+            print(f"[{i}/{len(claims)}] {claim.id} …", file=progress_stream, flush=True)
         result = evaluate(claim, ctx)
         results.append(result)
         if verbose:
             print(row(result), file=stream, flush=True)
             if result.error:
                 print(f"    error: {result.error}", file=stream)
+            if detailed and result.measurements:
+                print("\n".join(details(result)), file=stream, flush=True)
     return results
 
 
@@ -126,7 +159,10 @@ def write_json(path: str, results: list[ClaimResult], ctx: Context) -> None:
     atomic_write(path, json.dumps(payload(results, ctx), indent=2) + "\n")
 
 
-def markdown_report(results: list[ClaimResult], ctx: Context) -> str:
+def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
+                    base: str | None = None) -> str:
+    """The report in Markdown; ``figures`` (paper key → PNG paths) are linked relative to
+    ``base`` (the report's folder) under the first claim of their paper."""
     n_pass = sum(r.passed for r in results)
     lines = [
         "# Paper checks",
@@ -155,9 +191,16 @@ def markdown_report(results: list[ClaimResult], ctx: Context) -> str:
             f"| {verdict} |"
         )
     lines.append("")
+    shown = set()
     for r in results:
         c = r.claim
         lines += [f"## `{c.id}`", "", f"*{c.paper}* ({c.provenance}, {c.kind})", "", c.statement]
+        key = paper_key(c.id)
+        if figures and key not in shown:
+            shown.add(key)
+            for path in figures.get(key, ()):
+                rel = os.path.relpath(path, base) if base else path
+                lines += ["", f"![{os.path.basename(path)}]({rel.replace(os.sep, '/')})"]
         if c.method:
             lines += ["", f"Method: {c.method}"]
         lines += ["", f"False-failure probability: {c.false_failure:g}.", ""]
@@ -178,6 +221,17 @@ def markdown_report(results: list[ClaimResult], ctx: Context) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(directory: str, results: list[ClaimResult], ctx: Context) -> None:
-    atomic_write(os.path.join(directory, "report.md"), markdown_report(results, ctx))
-    write_json(os.path.join(directory, "claims.json"), results, ctx)
+FIGURES_SUBDIR = "figures"
+
+
+def write_report(directory: str, results: list[ClaimResult], ctx: Context) -> list[str]:
+    """Write ``report.md``, ``report.html`` (self-contained) and ``claims.json`` to
+    ``directory``, with the PNG figures found in ``directory/figures`` placed beside the claims
+    of their papers (:func:`paper_checks.report_html.collect_figures`). Returns the paths."""
+    figures = collect_figures(os.path.join(directory, FIGURES_SUBDIR))
+    paths = [os.path.join(directory, name) for name in ("report.md", "report.html",
+                                                         "claims.json")]
+    atomic_write(paths[0], markdown_report(results, ctx, figures, base=directory))
+    atomic_write(paths[1], render_html(results, ctx, figures=figures, versions=versions()))
+    write_json(paths[2], results, ctx)
+    return paths
