@@ -7,6 +7,7 @@ from paper_checks.claims import (  # noqa: F401
     ferbach2024,
     gillman2024,
     kazdan2025,
+    mixtures,
     shumailov2024,
     suresh2024,
 )
