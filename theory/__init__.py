@@ -136,3 +136,25 @@ __all__ += [
     "QuadraticReward",
     "StudentTLaw",
 ]
+
+from theory import curation  # noqa: E402  (Ferbach et al. 2024: H^K, loops, bounds, tilts)
+from theory.curation import (  # noqa: E402
+    curation_operator,
+    curation_trajectory,
+    gaussian_family_curation_trajectory,
+    selection_moments,
+    thm23_reward_gain_bound,
+    thm24_kl_bound,
+    top_level_contraction,
+)
+
+__all__ += [
+    "curation",
+    "curation_operator",
+    "curation_trajectory",
+    "gaussian_family_curation_trajectory",
+    "selection_moments",
+    "thm23_reward_gain_bound",
+    "thm24_kl_bound",
+    "top_level_contraction",
+]

@@ -1,3 +1,1021 @@
-"""Claims of ferbach2024 (filled in by its module)."""
+"""Ferbach, Bertrand, Bose & Gidel 2024, "Self-Consuming Generative Models with Curated Data
+Provably Optimize Human Preferences" (NeurIPS 2024, arXiv 2407.09499).
+
+The curation operator H^K, Lemmas 2.1–2.2 and Theorems 2.1–2.4 are checked exactly on discrete
+laws (enumeration and the Laplace-integral form, :mod:`theory.curation_discrete`), on
+Gaussians and Gaussian mixtures in closed form (:mod:`theory.curation_gaussian`), and against
+the sampling engine (K-choice selection by Gumbel-max, finite samples). The paper body was not
+read directly (reference notes ``references/ferbach2024.md``, provenance section): statements
+tagged [P?] there are checked in their derived form, and each claim says which.
+"""
 
 from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import integrate, special, stats
+
+from paper_checks.claim import Measurement, claim
+from paper_checks.claims._common import exact_check, ks_check, mean_check
+from paper_checks.stats import mean_se
+from theory import curation as cu
+
+PAPER = "Ferbach, Bertrand, Bose & Gidel 2024, NeurIPS (arXiv 2407.09499)"
+INF = math.inf
+
+
+def _instances(seed: int, count: int, n_max: int = 6, scale: float = 3.0):
+    """Random discrete (p, r) laws: n ∈ [2, n_max] atoms, Dirichlet(1) masses, N(0, σ²) rewards
+    with σ ~ U(0.1, scale) (deterministic in the seed)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        n = int(rng.integers(2, n_max + 1))
+        out.append((rng.dirichlet(np.ones(n)), rng.normal(size=n) * rng.uniform(0.1, scale)))
+    return out
+
+
+# ============================================================================ Lemma 2.1 (item 1)
+
+
+@claim(
+    id="ferbach2024.lemma2.1.routes",
+    paper=PAPER,
+    statement=(
+        "Lemma 2.1: the kept sample of the K-choice Bradley–Terry curation has density p·H^K_p, "
+        "H^K_p(x) = E[K e^{r(x)}/(e^{r(x)} + Σ_{i<K} e^{r(x_i)})]. Two exact routes agree: the "
+        "composition sum (notes §1.6(e)) and the Laplace integral K∫e^{−y}φ_p(ye^{−r})^{K−1}dy "
+        "(§1.6(a)); K = 2 is 2E_y[σ(r(x) − r(y))]."
+    ),
+    kind="equality",
+    provenance="paper",
+    method="40 random discrete laws (2–6 atoms, rewards up to ±10), K ∈ {1, 2, 3, 5}: largest "
+    "relative difference between enumeration and Laplace quadrature (trapezoid in log τ, derived "
+    "error ≤ 4·10⁻¹⁷), and K = 2 against the sigmoid form; tolerance 10⁻¹² (float64 rounding of "
+    "≤ 10⁴ positive terms in log space).",
+)
+def lemma21_routes(ctx):
+    worst = {k: 0.0 for k in (1, 2, 3, 5)}
+    worst_k2 = 0.0
+    for p, r in _instances(ctx.seed, 40):
+        for k in worst:
+            a = cu.curation_operator(p, r, k, method="enumerate")
+            b = cu.curation_operator(p, r, k, method="laplace")
+            worst[k] = max(worst[k], float(np.max(np.abs(a / b - 1))))
+        sig = 2 * special.expit(r[:, None] - r[None, :]) @ p
+        worst_k2 = max(worst_k2, float(np.max(np.abs(cu.curation_operator(p, r, 2) / sig - 1))))
+    out = [exact_check(f"max |enumerate/laplace − 1|, K={k}", 0.0, v, atol=1e-12)
+           for k, v in worst.items()]
+    out.append(exact_check("max |H²/(2E σ(r(x) − r(y))) − 1|", 0.0, worst_k2, atol=1e-12))
+    return out
+
+
+@claim(
+    id="ferbach2024.lemma2.1.properties",
+    paper=PAPER,
+    statement=(
+        "Properties of H^K_p (Lemma 2.1 and notes §1.6(d)): E_p[H] = 1; 0 < H < K (so "
+        "p_{t+1} ≤ K p_t: small K regularises); H increasing in r; H ≥ 1 at the top reward of "
+        "supp p; invariant under r → r + c; finite for rewards of size 10³."
+    ),
+    kind="bound",
+    provenance="paper",
+    method="60 random discrete laws, K ∈ {2, 3, 5, 40}, plus one law with rewards "
+    "(0, ±1000, 500): exact values, worst case over instances.",
+)
+def lemma21_properties(ctx):
+    inst = _instances(ctx.seed, 60)
+    inst.append((np.array([0.2, 0.3, 0.1, 0.4]), np.array([0.0, 1000.0, -1000.0, 500.0])))
+    norm, low, high, mono, top, shift = 0.0, math.inf, -math.inf, math.inf, math.inf, 0.0
+    for p, r in inst:
+        for k in (2, 3, 5, 40):
+            h = cu.curation_operator(p, r, k)
+            norm = max(norm, abs(float(p @ h) - 1))
+            low = min(low, float(np.min(h)))
+            high = max(high, float(np.max(h)) / k)
+            order = np.argsort(r)
+            mono = min(mono, float(np.min(np.diff(h[order]))))
+            top = min(top, float(h[np.argmax(r)]))
+            shift = max(shift, float(np.max(np.abs(cu.curation_operator(p, r + 123.0, k) / h
+                                                   - 1))))
+    return [
+        exact_check("max |E_p H − 1|", 0.0, norm, atol=1e-12),
+        exact_check("min H > 0", 0.0, low, sided="lower"),
+        exact_check("max H/K < 1", 1.0, high, sided="upper"),
+        exact_check("min increment of H along increasing r ≥ 0", 0.0, mono, atol=1e-13,
+                    sided="lower"),
+        exact_check("min H(argmax r) ≥ 1", 1.0, top, atol=1e-12, sided="lower"),
+        exact_check("max |H(r + 123)/H(r) − 1|", 0.0, shift, atol=1e-11),
+    ]
+
+
+@claim(
+    id="ferbach2024.lemma2.1.large_k",
+    paper=PAPER,
+    statement=(
+        "Lemma 2.1: H^K_p → e^r/E_p[e^r] as K → ∞ (exponential tilting). Derived rate [D]: "
+        "K(H^K − e^r/E e^r) → (y/μ)(σ²/μ² + 1 − y/μ), y = e^{r(x)}, μ, σ² the mean and variance "
+        "of e^r under p (delta method), so ‖H^K − tilt‖ ≈ c/K (the notes' 3.4·10⁻³ at K = 2000 "
+        "is of this size)."
+    ),
+    kind="limit",
+    provenance="derived",
+    method="10 random laws: exact H^K (Laplace route) at K ∈ {10³, 10⁴, 10⁵}. (i) K(H^K − tilt) "
+    "against the derived coefficient at K = 10⁵: the neglected terms are O(1/K) relative to "
+    "the coefficient scale (≈ 10⁻⁵), tolerance 10⁻³ of the scale; (ii) the log-log slope of "
+    "the sup-norm remainder |K(H^K − tilt) − c| between K = 10³ and 10⁴ equals −1 (tolerance 0.02 "
+    "for O(1/K) corrections); (iii) sup-norm error at K = 2000 is c_max/2000 to 1 %.",
+)
+def lemma21_large_k(ctx):
+    out = []
+    for i, (p, r) in enumerate(_instances(ctx.seed, 10, scale=1.5)):
+        tilt = cu.curation_operator(p, r, INF)
+        coef = cu.large_k_coefficient(p, r)
+        scale = float(np.max(np.abs(coef)))
+        d = {k: k * (cu.curation_operator(p, r, k) - tilt) for k in (1_000, 10_000, 100_000)}
+        out.append(exact_check(f"law {i}: max|K(H^K − tilt) − c|/max|c|, K=1e5", 0.0,
+                               float(np.max(np.abs(d[100_000] - coef))) / scale, atol=1e-3))
+        rem = [float(np.max(np.abs(d[k] - coef))) for k in (1_000, 10_000)]
+        out.append(exact_check(f"law {i}: slope of log remainder", -1.0,
+                               math.log10(rem[1] / rem[0]), atol=0.02))
+        err = float(np.max(np.abs(cu.curation_operator(p, r, 2000) - tilt)))
+        out.append(exact_check(f"law {i}: ‖H^2000 − tilt‖∞ vs max|c|/2000",
+                               float(np.max(np.abs(coef))) / 2000, err, rtol=0.01))
+    return out
+
+
+def _curated_categorical(key, p, r, ks, size):
+    """For each K in ``ks``: draw K atoms from p (inverse CDF), keep one by softmax(r) via
+    Gumbel-max; returns (len(ks), size) kept indices."""
+    k_max = max(ks)
+    k_draw, k_pick = jax.random.split(key)
+    u = jax.random.uniform(k_draw, (len(ks), size, k_max))
+    idx = jnp.minimum(jnp.searchsorted(jnp.cumsum(p), u), p.size - 1)
+    g = -jnp.log(-jnp.log(jax.random.uniform(k_pick, u.shape, minval=1e-300)))
+    scores = jnp.where(jnp.arange(k_max)[None, None, :] < jnp.array(ks)[:, None, None],
+                       r[idx] + g, -jnp.inf)
+    return jnp.take_along_axis(idx, jnp.argmax(scores, axis=2)[..., None], axis=2)[..., 0]
+
+
+@claim(
+    id="ferbach2024.lemma2.1.sampling",
+    paper=PAPER,
+    statement=(
+        "Lemma 2.1: drawing K points from p and keeping one with probabilities "
+        "softmax(r(x_1..x_K)) gives the law p·H^K_p (χ² goodness of fit on a 6-atom law)."
+    ),
+    kind="equality",
+    provenance="paper",
+    method="Monte Carlo, K ∈ {2, 3, 5}, 2·10⁵ kept points each (quick 4·10⁴), typed JAX keys; "
+    "χ² test against the exact p·H^K, false-failure probability 1e-6 split over the 3 tests.",
+)
+def lemma21_sampling(ctx):
+    p = np.array([0.3, 0.05, 0.2, 0.2, 0.15, 0.1])
+    r = np.array([0.0, 2.0, -1.0, 0.5, 1.0, -0.3])
+    ks = (2, 3, 5)
+    size = ctx.size(200_000, 40_000)
+    kept = np.asarray(jax.jit(_curated_categorical, static_argnums=(3, 4))(
+        jax.random.key(ctx.seed), jnp.asarray(p), jnp.asarray(r), ks, size))
+    out = []
+    for row, k in zip(kept, ks, strict=True):
+        counts = np.bincount(row, minlength=p.size)
+        expected = cu.curated_law(p, r, k) * size
+        res = stats.chisquare(counts, expected)
+        out.append(Measurement(f"χ² of kept atoms vs p·H^K, K={k}", 0.0, float(res.statistic),
+                               None, pvalue=float(res.pvalue)))
+    return out
+
+
+# ============================================================================ Lemma 2.2 (item 2)
+
+
+@claim(
+    id="ferbach2024.lemma2.2.slack",
+    paper=PAPER,
+    statement=(
+        "Lemma 2.2: in the pure curated loop, E_{p_{t+1}}[e^r] ≥ E_{p_t}[e^r] + "
+        "((K−1)/K)·Var_{p_t}[e^r]/e^{r_*}: the expected reward rises in proportion to its "
+        "variance."
+    ),
+    kind="bound",
+    provenance="paper",
+    method="200 random discrete laws (2–6 atoms), K ∈ {2, 3, 4, 7, ∞}: the exact slack (in "
+    "units of e^{r_*}) is ≥ 0; smallest value over instances, rounding tolerance 10⁻¹³.",
+)
+def lemma22_slack(ctx):
+    out = []
+    inst = _instances(ctx.seed, ctx.size(200, 60))
+    for k in (2, 3, 4, 7, INF):
+        worst = min(cu.lemma22_slack(p, r, k) for p, r in inst)
+        out.append(exact_check(f"min slack, K={k}", 0.0, worst, atol=1e-13, sided="lower"))
+    return out
+
+
+@claim(
+    id="ferbach2024.lemma2.2.tilt_increment",
+    paper=PAPER,
+    statement=(
+        "K = ∞ form of Lemma 2.2 [D]: E_{p_{t+1}}[e^r] − E_{p_t}[e^r] = Var_{p_t}[e^r]/"
+        "E_{p_t}[e^r] exactly (also for a Gaussian with a quadratic reward, by the closed forms "
+        "of E[e^r], E[e^{2r}] and the tilt), and E_{p_{t+1}}[r] − E_{p_t}[r] = "
+        "Cov(r, e^r)/E[e^r] ≥ 0."
+    ),
+    kind="equality",
+    provenance="derived",
+    method="30 random discrete laws: increment of E[e^r] under the exact tilt vs Var/E, and of "
+    "E[r] vs Cov/E (relative 10⁻⁹ for the cancellation in the increment); 2-D Gaussian with "
+    "r = −½(x−c)ᵀA(x−c): quadratic_tilt and quadratic_log_mgf at scales 1 and 2 (10⁻¹⁰).",
+)
+def lemma22_tilt(ctx):
+    out = []
+    for i, (p, r) in enumerate(_instances(ctx.seed, 30)):
+        mom = cu.exp_reward_moments(p, r)
+        y = np.exp(r - mom.r_star)
+        q = cu.curated_law(p, r, INF)
+        out.append(exact_check(f"law {i}: ΔE[e^r]", cu.tilt_exp_reward_increment(p, r),
+                               q @ y - mom.mean, rtol=1e-9, atol=1e-15))
+        cov = float(p @ ((r - p @ r) * (y - mom.mean)))
+        out.append(exact_check(f"law {i}: ΔE[r]", cov / mom.mean, q @ r - p @ r, rtol=1e-9,
+                               atol=1e-14))
+    mu, sig = np.array([0.5, -1.0]), np.array([[1.0, 0.3], [0.3, 0.6]])
+    c, mat = np.array([1.0, 0.0]), np.array([[0.8, 0.2], [0.2, 1.5]])
+    log_m1 = cu.quadratic_log_mgf(mu, sig, c, mat)
+    log_m2 = cu.quadratic_log_mgf(mu, sig, c, mat, 2.0)
+    m_t, s_t = cu.quadratic_tilt(mu, sig, c, mat)
+    inc = math.exp(cu.quadratic_log_mgf(m_t, s_t, c, mat)) - math.exp(log_m1)
+    out.append(exact_check("Gaussian, quadratic r: ΔE[e^r] = Var/E",
+                           (math.exp(log_m2) - math.exp(2 * log_m1)) / math.exp(log_m1), inc,
+                           rtol=1e-10))
+    return out
+
+
+@claim(
+    id="ferbach2024.lemma2.2.monotone",
+    paper=PAPER,
+    statement=(
+        "Consequences of Lemma 2.2 [D]: along the pure curated loop E_{p_t}[e^r], E_{p_t}[r] and "
+        "every P_t(r ≥ c) are non-decreasing (H is increasing in r, so p_{t+1} stochastically "
+        "dominates p_t in reward), for every K ≥ 2 including K = ∞; and the telescoped bound "
+        "Σ_t Var_{p_t}[e^r] ≤ (K/(K−1)) e^{r_*}(e^{r_*} − E_{p_0}[e^r]) holds, so Var → 0."
+    ),
+    kind="monotone",
+    provenance="derived",
+    method="25 random discrete laws (quick 10), K ∈ {2, 3, ∞}, 60 generations of the exact "
+    "loop: smallest one-step change of each quantity (≥ 0 up to 10⁻¹²), and the variance sum "
+    "against the budget (one-sided).",
+)
+def lemma22_monotone(ctx):
+    out = []
+    inst = _instances(ctx.seed, ctx.size(25, 10))
+    for k in (2, 3, INF):
+        d_exp = d_r = d_tail = math.inf
+        budget_gap = math.inf
+        for p0, r in inst:
+            traj = cu.curation_trajectory(p0, r, k, 60)
+            r_star = cu.exp_reward_moments(p0, r).r_star
+            d_exp = min(d_exp, float(np.min(np.diff(traj @ np.exp(r - r_star)))))
+            d_r = min(d_r, float(np.min(np.diff(traj @ r))))
+            for c in np.unique(r):
+                d_tail = min(d_tail, float(np.min(np.diff(traj[:, r >= c].sum(axis=1)))))
+            total = sum(cu.exp_reward_moments(q, r).var for q in traj)
+            budget_gap = min(budget_gap, cu.lemma22_variance_budget(p0, r, k) - total)
+        out += [
+            exact_check(f"min ΔE[e^r], K={k}", 0.0, d_exp, atol=1e-12, sided="lower"),
+            exact_check(f"min ΔE[r], K={k}", 0.0, d_r, atol=1e-12, sided="lower"),
+            exact_check(f"min ΔP(r ≥ c), K={k}", 0.0, d_tail, atol=1e-12, sided="lower"),
+            exact_check(f"min (budget − Σ_t Var), K={k}", 0.0, budget_gap, atol=1e-12,
+                        sided="lower"),
+        ]
+    return out
+
+
+# ============================================================================ Theorem 2.1 (item 3)
+
+
+P0_TOP = np.array([0.05, 0.10, 0.25, 0.3, 0.3, 0.0])
+R_TOP = np.array([1.0, 1.0, 0.5, 0.0, -1.0, 3.0])  # the last atom is not reachable from p_0
+
+
+@claim(
+    id="ferbach2024.thm2.1.identity",
+    paper=PAPER,
+    statement=(
+        "Theorem 2.1: the pure curated loop converges to p_* = p_0(·|A*), A* = {r = r_*} the top "
+        "reward level reachable from p_0: KL(p_*‖p_t) → 0 monotonically. Exact identity [D]: "
+        "KL(p_*‖p_t) = −log P_t(A*) and p_t(·|A*) = p_0(·|A*) for every t; supp p_t ⊂ supp p_0 "
+        "(an atom with a higher reward but p_0 = 0 never gains mass); at K = ∞ "
+        "P_t(A*) = P_0(A*)e^{t r_*}/E_{p_0}[e^{tr}]."
+    ),
+    kind="equality",
+    provenance="derived",
+    method="6-atom law (two atoms on A*, one unreachable atom with r = 3), K ∈ {2, 5, ∞}, 80 "
+    "generations: KL computed from its definition Σp_* log(p_*/p_t) against −log P_t(A*) "
+    "(absolute 10⁻¹³: each term of the definition carries a rounding error ≤ 4ε|log p_*|); "
+    "largest deviation of the within-A* ratio; largest one-step change of KL (< 0); mass of "
+    "the unreachable atom; the K = ∞ closed form of P_t(A*).",
+)
+def thm21_identity(ctx):
+    p_star = cu.top_level_law(P0_TOP, R_TOP)
+    out = []
+    for k in (2, 5, INF):
+        traj = cu.curation_trajectory(P0_TOP, R_TOP, k, 80)
+        kl = np.array([cu.kl_divergence(p_star, q) for q in traj])
+        ident = np.array([cu.top_level_kl(q, P0_TOP, R_TOP) for q in traj])
+        out.append(exact_check(f"max |KL − (−log P_t(A*))|, K={k}", 0.0,
+                               float(np.max(np.abs(kl - ident))), atol=1e-13))
+        out.append(exact_check(f"max |p_t(x1)/p_t(x2) − p_0(x1)/p_0(x2)| on A*, K={k}", 0.0,
+                               float(np.max(np.abs(traj[:, 0] / traj[:, 1] - 0.5))), atol=1e-12))
+        out.append(exact_check(f"max one-step ΔKL < 0, K={k}", 0.0, float(np.max(np.diff(kl))),
+                               sided="upper"))
+        out.append(exact_check(f"KL(p_*‖p_80) → 0, K={k}", 0.0, float(kl[-1]),
+                               atol=1e-3, sided="upper"))
+        out.append(exact_check(f"mass of the unreachable top atom, K={k}", 0.0,
+                               float(np.max(traj[:, 5])), sided="upper"))
+    t = np.arange(81)
+    closed = P0_TOP[:2].sum() * np.exp(t * 1.0 - np.array(
+        [special.logsumexp(s * R_TOP[:5], b=P0_TOP[:5]) for s in t]))
+    traj = cu.curation_trajectory(P0_TOP, R_TOP, INF, 80)
+    out.append(exact_check("K=∞: max |P_t(A*) − closed form|", 0.0,
+                           float(np.max(np.abs(traj[:, :2].sum(axis=1) - closed))), atol=1e-13))
+    return out
+
+
+@claim(
+    id="ferbach2024.thm2.1.rate",
+    paper=PAPER,
+    statement=(
+        "Late-time rate of Theorem 2.1 [D] (whether the paper states a rate is not verified): "
+        "P_{t+1}(A*^c)/P_t(A*^c) → K/(1 + (K−1)e^Δ), Δ the gap between the top and second "
+        "reward levels; e^{−Δ} at K = ∞."
+    ),
+    kind="rate",
+    provenance="derived",
+    method="Law (0.1, 0.3, 0.6) on rewards (1, 0.5, 0), Δ = 0.5, K ∈ {2, 3, 10, ∞}, exact "
+    "loop; ratio at t = 40 and 120 against ρ_K with the derived remainder bound as tolerance: "
+    "|ratio − ρ_K| ≤ K(K−1)ε_t + f_t (finite K: the K − 1 competitors all lie in A* with "
+    "probability ≥ 1 − (K−1)ε_t, ε_t = P_t(A*^c); f_t the share of A*^c below the second "
+    "level), ≤ f_t e^{−Δ} at K = ∞.",
+)
+def thm21_rate(ctx):
+    p0, r = np.array([0.1, 0.3, 0.6]), np.array([1.0, 0.5, 0.0])
+    out = []
+    for k in (2, 3, 10, INF):
+        traj = cu.curation_trajectory(p0, r, k, 121)
+        rho = cu.top_level_contraction(k, 0.5)
+        for t in (40, 120):
+            eps = float(traj[t, 1:].sum())
+            low = float(traj[t, 2]) / eps
+            bound = low * rho if k == INF else k * (k - 1) * eps + low
+            out.append(exact_check(f"K={k}, t={t}: P_{{t+1}}(A*ᶜ)/P_t(A*ᶜ)", rho,
+                                   float(traj[t + 1, 1:].sum()) / eps, atol=bound + 1e-12))
+    return out
+
+
+@claim(
+    id="ferbach2024.thm2.1.flat_top",
+    paper=PAPER,
+    statement=(
+        "Theorem 2.1 on a continuous p_0 with an atom on the top level: p_0 = N(0.3, 1.2²), "
+        "flat-top reward r(x) = −γ max(0, |x − c| − R) (r_* = 0 on B = [c − R, c + R], notes "
+        "§4.1, §5.2), K = ∞: KL(p_*‖p_t) = log E_{p_0}[e^{tr}] − log P_0(B) → 0, and [D] "
+        "t·KL(p_*‖p_t) → (p_0(c − R) + p_0(c + R))/(γ P_0(B)) (Mills ratio)."
+    ),
+    kind="limit",
+    provenance="derived",
+    method="Closed form of E[e^{tr}] (flat_top_log_mgf_1d) against adaptive quadrature of "
+    "∫p_* log(p_*/p_t) with p_t = p_0e^{tr}/Z at t ∈ {1, 10, 100} (relative 10⁻⁸); "
+    "t·KL at t = 10⁶ against the limit: the next terms of the Mills-ratio and log(1 + x) "
+    "expansions give a relative remainder −c₁/t, c₁ = O(1) (0.659 for these parameters, "
+    "measured at t = 10³…10⁷); tolerance 2/t.",
+)
+def thm21_flat_top(ctx):
+    mu, sd, c, rad, gam = 0.3, 1.2, -0.4, 0.7, 1.5
+    pdf = stats.norm(mu, sd).pdf
+    log_pb = math.log(stats.norm(mu, sd).cdf(c + rad) - stats.norm(mu, sd).cdf(c - rad))
+    out = []
+    for t in (1, 10, 100):
+        log_z = cu.flat_top_log_mgf_1d(mu, sd, c, rad, gam, t)
+        # p_* = p_0 1_B/P_0(B), p_t = p_0 e^{tr}/Z; on B, log(p_*/p_t) = log Z − log P_0(B)
+        kl_quad = integrate.quad(lambda x, lz=log_z: pdf(x) / math.exp(log_pb)
+                                 * (lz - log_pb), c - rad, c + rad, epsabs=1e-14,
+                                 epsrel=1e-12)[0]
+        mass = integrate.quad(lambda x, t=t, lz=log_z: pdf(x) * math.exp(
+            -t * gam * max(0.0, abs(x - c) - rad) - lz), c - 40, c + 40,
+            points=[c - rad, c + rad], epsabs=1e-14, epsrel=1e-12, limit=400)[0]
+        out.append(exact_check(f"t={t}: KL by quadrature vs log Z − log P_0(B)",
+                               log_z - log_pb, kl_quad, rtol=1e-8))
+        out.append(exact_check(f"t={t}: ∫p_t = 1 (closed-form Z)", 1.0, mass, rtol=1e-8))
+    big = 1_000_000
+    kl_big = cu.flat_top_log_mgf_1d(mu, sd, c, rad, gam, big) - log_pb
+    limit = (pdf(c - rad) + pdf(c + rad)) / (gam * math.exp(log_pb))
+    out.append(exact_check("t·KL(p_*‖p_t) at t = 10⁶", limit, big * kl_big, rtol=2.0 / big))
+    return out
+
+
+# ============================================================================ Theorems 2.3, 2.4
+
+
+def _mixed_runs(ctx, count, t_max=24):
+    rng = np.random.default_rng(ctx.seed + 1)
+    runs = []
+    for pd, r in _instances(ctx.seed, count):
+        k = int(rng.choice([2, 3, 4, 6]))
+        lam = float(rng.uniform(0.05, 3.0))
+        traj = cu.curation_trajectory(pd, r, k, t_max, synthetic_ratio=lam, p_data=pd)
+        runs.append((pd, r, k, lam, traj))
+    return runs
+
+
+@claim(
+    id="ferbach2024.thm2.3.gain",
+    paper=PAPER,
+    statement=(
+        "Theorem 2.3, mixed loop p_{t+1} = p_data/(1+λ) + λ/(1+λ)·p_t H^K_{p_t}, p_0 = p_data: "
+        "E_{p_t}[e^r] ≥ E_{p_data}[e^r] + λ(K−1)Var_{p_data}[e^r]/((1+λ)^3 K e^{r_*}) for t ≥ 1. "
+        "The (1+λ)^3 constant is the secondary source's [P?]; the derived statement checked is "
+        "the stronger (1+λ)^2 constant [D] (induction with p_t ≥ p_data/(1+λ) and Lemma 2.2), "
+        "which implies it."
+    ),
+    kind="bound",
+    provenance="derived",
+    method="100 random discrete laws (quick 30), K ∈ {2, 3, 4, 6}, λ ~ U(0.05, 3), t = 1..24 of "
+    "the exact loop: smallest gain − bound over instances and t, for both constants "
+    "(one-sided, rounding 10⁻¹³, in units of e^{r_*}).",
+)
+def thm23_gain(ctx):
+    worst = {"derived": math.inf, "paper": math.inf}
+    for pd, r, k, lam, traj in _mixed_runs(ctx, ctx.size(100, 30)):
+        mom = cu.exp_reward_moments(pd, r)
+        gain = traj[1:] @ np.exp(r - mom.r_star) - mom.mean
+        for const in worst:
+            bound = cu.thm23_reward_gain_bound(pd, r, k, lam, constant=const)
+            worst[const] = min(worst[const], float(np.min(gain - bound)))
+    return [exact_check("min gain − λ/(1+λ)²·(K−1)Var/(K e^{r_*}) [D]", 0.0, worst["derived"],
+                        atol=1e-13, sided="lower"),
+            exact_check("min gain − λ/(1+λ)³·(K−1)Var/(K e^{r_*}) [P?]", 0.0, worst["paper"],
+                        atol=1e-13, sided="lower")]
+
+
+@claim(
+    id="ferbach2024.thm2.4.kl_ball",
+    paper=PAPER,
+    statement=(
+        "Theorem 2.4: if λ < 1/(K−1) (and p_0 = p_data), KL(p_t‖p_data) ≤ −log(1 − λ(K−1)) for "
+        "all t; through the derived density-ratio bound sup_x p_t/p_data ≤ 1/(1 − λ(K−1)) (the "
+        "fixed point of c ↦ (1 + λKc)/(1+λ)). Outside the assumption the toolkit raises."
+    ),
+    kind="bound",
+    provenance="paper",
+    method="100 random discrete laws (quick 30), K ∈ {2, 3, 5}, λ ~ U(0, 1/(K−1)), 30 "
+    "generations of the exact loop: largest density ratio and KL against the bounds (one-sided, "
+    "rounding 10⁻¹²); thm24_kl_bound(3, 0.5) raises ValueError (recorded as 1 = raised).",
+)
+def thm24_kl_ball(ctx):
+    rng = np.random.default_rng(ctx.seed + 2)
+    ratio_gap = kl_gap = math.inf
+    for pd, r in _instances(ctx.seed, ctx.size(100, 30)):
+        k = int(rng.choice([2, 3, 5]))
+        lam = float(rng.uniform(0.0, 1.0 / (k - 1)))
+        traj = cu.curation_trajectory(pd, r, k, 30, synthetic_ratio=lam, p_data=pd)
+        ratio_gap = min(ratio_gap, cu.thm24_density_ratio_bound(k, lam)
+                        - float(np.max(traj / pd)))
+        kl_gap = min(kl_gap, cu.thm24_kl_bound(k, lam)
+                     - max(cu.kl_divergence(q, pd) for q in traj))
+    try:
+        cu.thm24_kl_bound(3, 0.5)
+        raised = 0.0
+    except ValueError:
+        raised = 1.0
+    return [exact_check("min (1/(1 − λ(K−1)) − max p_t/p_data)", 0.0, ratio_gap, atol=1e-12,
+                        sided="lower"),
+            exact_check("min (−log(1 − λ(K−1)) − max_t KL(p_t‖p_data))", 0.0, kl_gap,
+                        atol=1e-12, sided="lower"),
+            exact_check("λ(K−1) ≥ 1 raises ValueError", 1.0, raised)]
+
+
+@claim(
+    id="ferbach2024.thm2.4.reverse_kl",
+    paper=PAPER,
+    statement=(
+        "Mixed loop, any K and reward [D]: p_t ≥ p_data/(1+λ) for t ≥ 1, hence "
+        "KL(p_data‖p_t) ≤ log(1+λ)."
+    ),
+    kind="bound",
+    provenance="derived",
+    method="The 100 (quick 30) random mixed loops of thm2.3.gain, t = 1..24, plus K = ∞: "
+    "smallest log(1+λ) − KL(p_data‖p_t) (one-sided, rounding 10⁻¹²).",
+)
+def thm24_reverse(ctx):
+    gap = math.inf
+    for pd, r, _k, lam, traj in _mixed_runs(ctx, ctx.size(100, 30)):
+        inf_traj = cu.curation_trajectory(pd, r, INF, 24, synthetic_ratio=lam, p_data=pd)
+        for tr in (traj, inf_traj):
+            gap = min(gap, cu.reverse_kl_bound(lam)
+                      - max(cu.kl_divergence(pd, q) for q in tr[1:]))
+    return [exact_check("min (log(1+λ) − KL(p_data‖p_t))", 0.0, gap, atol=1e-12,
+                        sided="lower")]
+
+
+@claim(
+    id="ferbach2024.thm2.4.plateau",
+    paper=PAPER,
+    statement=(
+        "With λ < 1/(K−1) the expected reward saturates [D]: by Donsker–Varadhan and Theorem "
+        "2.4, E_{p_t}[r] ≤ log E_{p_data}[e^r] − log(1 − λ(K−1)) for all t; the empirical "
+        "plateau lies below this bound."
+    ),
+    kind="bound",
+    provenance="derived",
+    method="5-atom law with rewards (−2, −1, 0, 1, 3), K ∈ {2, 3, 5}, λ = 0.9/(K−1), 400 "
+    "generations of the exact loop: the plateau max_t E_{p_t}[r] against the bound "
+    "(one-sided, rounding 10⁻¹²); the plateau is reached (|E_{p_400} − E_{p_399}| < 10⁻⁹).",
+)
+def thm24_plateau(ctx):
+    pd = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
+    r = np.array([-2.0, -1.0, 0.0, 1.0, 3.0])
+    out = []
+    for k in (2, 3, 5):
+        lam = 0.9 / (k - 1)
+        traj = cu.curation_trajectory(pd, r, k, 400, synthetic_ratio=lam, p_data=pd)
+        er = traj @ r
+        out.append(exact_check(f"K={k}: plateau max_t E_p_t[r] ≤ DV bound",
+                               cu.thm24_reward_plateau_bound(pd, r, k, lam), float(er.max()),
+                               atol=1e-12, sided="upper"))
+        out.append(exact_check(f"K={k}: plateau reached", 0.0, abs(er[-1] - er[-2]),
+                               atol=1e-9, sided="upper"))
+    return out
+
+
+# ============================================================================ Theorem 2.2 (item 6)
+
+
+@claim(
+    id="ferbach2024.thm2.2.mean_only",
+    paper=PAPER,
+    statement=(
+        "Theorem 2.2 (local stability of the mixed loop, parametric) in the mean-only family "
+        "N(θ, σ²I) with a linear reward, where α = 1/σ² and L = 0: the map θ ↦ wμ_d + "
+        "(1−w)(θ + σ²a m_K(s)/s) contracts by exactly λ/(1+λ) = ρ(L = 0), so KL(p_θ*‖p_θt) = "
+        "KL_0 ρ^{2t}, towards θ* = μ_d + λσ²a m_K(s)/s (not the data mean). The paper's general "
+        "ρ = λ(α + εL)/(α + λ(α − εL)) depends on definitions of ε and θ* that are not "
+        "verified [P?]; only its L = 0 value is compared."
+    ),
+    kind="rate",
+    provenance="derived",
+    method="d = 2, σ² = 0.7, K ∈ {2, 5, ∞}, λ ∈ {0.3, 0.8, 2}: the exact map iterated until "
+    "‖θ_t − θ*‖ = 10⁻⁶‖θ_0 − θ*‖ (beyond, float64 rounding of θ* dominates); contraction ratio "
+    "at every step against thm22_rho(λ, α, 0, 0) (10⁻⁸) and that against λ/(1+λ); "
+    "KL(p_θ*‖p_θt)/KL_0 against ρ^{2t} (relative 10⁻⁸).",
+)
+def thm22_mean_only(ctx):
+    sigma2, a, mu_d = 0.7, np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    out = []
+    for k in (2, 5, INF):
+        for lam in (0.3, 0.8, 2.0):
+            star = cu.mean_only_fixed_point(sigma2, a, mu_d, k, lam)
+            rho = cu.thm22_rho(lam, 1 / sigma2, 0.0, 0.0)
+            # steps while ‖θ_t − θ*‖ ≥ 10⁻⁶‖θ_0 − θ*‖, so that rounding (≈ ε‖θ*‖) stays ≤ 10⁻⁹
+            # relative to the distance
+            steps = int(math.log(1e-6) / math.log(rho))
+            theta = np.array([-3.0, 4.0])
+            dist = [np.linalg.norm(theta - star)]
+            for _ in range(steps):
+                theta = cu.mean_only_curation_step(theta, sigma2, a, mu_d, k, lam)
+                dist.append(np.linalg.norm(theta - star))
+            dist = np.array(dist)
+            out.append(exact_check(f"K={k}, λ={lam}: worst |ratio − λ/(1+λ)| over {steps} steps",
+                                   0.0, float(np.max(np.abs(dist[1:] / dist[:-1] - rho))),
+                                   atol=1e-8))
+            out.append(exact_check(f"K={k}, λ={lam}: KL_t/KL_0 = ρ^(2t), t={steps}",
+                                   rho ** (2 * steps), (dist[-1] / dist[0]) ** 2, rtol=1e-8))
+            out.append(exact_check(f"K={k}, λ={lam}: thm22_rho(L=0) = λ/(1+λ)", lam / (1 + lam),
+                                   rho, rtol=1e-15))
+    return out
+
+
+@claim(
+    id="ferbach2024.gaussian.mixed_fixed_point",
+    paper=PAPER,
+    statement=(
+        "Gaussian family (full covariance), linear reward, K = ∞, mixed loop [D]: the moment-"
+        "matched loop converges to μ* = μ_d + λΣ*a, Σ* = Σ_d + λ(1+λ)(Σ*a)(Σ*a)ᵀ, "
+        "s* = aᵀΣ*a = [1 − √(1 − 4λ(1+λ)s_d)]/(2λ(1+λ)), when 4λ(1+λ)aᵀΣ_d a ≤ 1, and the "
+        "variance along a diverges otherwise."
+    ),
+    kind="limit",
+    provenance="derived",
+    method="d = 2, aᵀΣ_d a = 0.146: λ ∈ {0.2, 0.5, 0.8} (condition 0.14, 0.44, 0.84) iterate "
+    "500 steps from (μ_d, Σ_d) and compare with the closed form (relative 10⁻⁹); λ ∈ {1, 2} "
+    "(1.17, 3.5): aᵀΣ_t a exceeds 10⁴·s_d within 100 steps (recorded as the step count).",
+)
+def gaussian_mixed_fixed_point(ctx):
+    mu_d, cov_d, a = np.array([0.0, 1.0]), np.array([[1.0, 0.3], [0.3, 0.5]]), np.array([0.3,
+                                                                                          0.2])
+    s_d = float(a @ cov_d @ a)
+    out = []
+    for lam in (0.2, 0.5, 0.8):
+        m_star, c_star = cu.gaussian_mixed_tilt_fixed_point(mu_d, cov_d, a, lam)
+        m, c = mu_d, cov_d
+        for _ in range(500):
+            m, c = cu.gaussian_mixed_tilt_step(m, c, a, mu_d, cov_d, lam)
+        out.append(exact_check(f"λ={lam}: ‖Σ_500 − Σ*‖/‖Σ*‖", 0.0,
+                               float(np.linalg.norm(c - c_star) / np.linalg.norm(c_star)),
+                               atol=1e-9))
+        out.append(exact_check(f"λ={lam}: ‖μ_500 − μ*‖/‖μ*‖", 0.0,
+                               float(np.linalg.norm(m - m_star) / np.linalg.norm(m_star)),
+                               atol=1e-9))
+    for lam in (1.0, 2.0):
+        m, c = mu_d, cov_d
+        steps = 0
+        while steps < 100 and a @ c @ a <= 1e4 * s_d:
+            m, c = cu.gaussian_mixed_tilt_step(m, c, a, mu_d, cov_d, lam)
+            steps += 1
+        out.append(exact_check(f"λ={lam} (4λ(1+λ)s_d = {4 * lam * (1 + lam) * s_d:.2f}): "
+                               "steps until aᵀΣa > 10⁴ s_d", 100.0, float(steps),
+                               sided="upper", atol=-1.0))
+    return out
+
+
+# ============================================================================ RLHF link (item 7)
+
+
+@claim(
+    id="ferbach2024.rlhf.tilt",
+    paper=PAPER,
+    statement=(
+        "K = ∞ pure loop as RLHF (notes §3; framing of the paper, algebra [D]): t rounds of "
+        "curation give p_0 e^{tr}/E_{p_0}[e^{tr}] = argmax_p E_p[r] − (1/t)KL(p‖p_0), with value "
+        "(1/t) log E_{p_0}[e^{tr}]; for N(μ_0, Σ) and r = aᵀx this is N(μ_0 + tΣa, Σ), and for a "
+        "Gaussian mixture each component moves by tΣ_j a with weight ∝ π_j E_j[e^{tr}] "
+        "(replicator dynamics)."
+    ),
+    kind="equality",
+    provenance="derived",
+    method="Discrete law (6 atoms): 25 exact one-step iterations against the closed form, and "
+    "the RLHF objective at the closed form against its Gibbs value and above 50 random "
+    "competitors; 3-component 1-D mixture: 10 one-step gmm tilts against the 10-step closed "
+    "form, and the 2-D Gaussian linear tilt iterated vs closed form (relative 10⁻¹⁰).",
+)
+def rlhf_tilt(ctx):
+    rng = np.random.default_rng(ctx.seed)
+    p0, r = rng.dirichlet(np.ones(6)), rng.normal(size=6)
+    out = []
+    p = p0
+    worst = 0.0
+    for t in range(1, 26):
+        p = cu.curation_step(p, r, INF)
+        worst = max(worst, float(np.max(np.abs(p - cu.tilt_power(p0, r, t)))))
+    out.append(exact_check("max |iterated tilt − p_0e^{tr}/Z|", 0.0, worst, atol=1e-13))
+    for t in (1, 5, 25):
+        opt = cu.tilt_power(p0, r, t)
+        value = cu.rlhf_objective(opt, p0, r, 1 / t)
+        out.append(exact_check(f"t={t}: RLHF value = (1/t) log E e^{{tr}}",
+                               math.log(p0 @ np.exp(t * r)) / t, value, rtol=1e-10))
+        best_other = max(cu.rlhf_objective(0.5 * (opt + rng.dirichlet(np.ones(6))), p0, r, 1 / t)
+                         for _ in range(50))
+        out.append(exact_check(f"t={t}: random competitors below the optimum", value,
+                               best_other, sided="upper"))
+    w, mu, cv = np.array([0.2, 0.5, 0.3]), np.array([[-2.0], [0.0], [1.5]]), \
+        np.array([[[0.5]], [[1.0]], [[0.3]]])
+    ww, mm, cc = w, mu, cv
+    for _ in range(10):
+        ww, mm, cc = cu.gmm_linear_tilt(ww, mm, cc, [0.4])
+    w10, m10, _ = cu.gmm_linear_tilt(w, mu, cv, [0.4], 10)
+    out.append(exact_check("mixture: 10 one-step tilts vs 10-step weights", 0.0,
+                           float(np.max(np.abs(ww - w10))), atol=1e-13))
+    out.append(exact_check("mixture: component means", 0.0, float(np.max(np.abs(mm - m10))),
+                           atol=1e-12))
+    m, c = np.array([0.5, -0.5]), np.array([[1.0, 0.2], [0.2, 0.5]])
+    for _ in range(7):
+        m, c = cu.gaussian_family_curation_step(m, c, [1.0, 2.0], INF)
+    m7, _ = cu.linear_tilt([0.5, -0.5], [[1.0, 0.2], [0.2, 0.5]], [1.0, 2.0], 7)
+    out.append(exact_check("Gaussian: 7 tilts = N(μ_0 + 7Σa, Σ)", 0.0,
+                           float(np.max(np.abs(m - m7))), atol=1e-12))
+    return out
+
+
+@claim(
+    id="ferbach2024.rlhf.mixed",
+    paper=PAPER,
+    statement=(
+        "K = ∞ mixed loop [D, not claimed to be in the paper]: the update is an MM step for "
+        "G(p) = E_{p_data}[log p] + λ log E_p[e^r], so G(p_t) is non-decreasing, and p_t → "
+        "p_∞ = p_data/(1 + λ − λe^r/Z), Z = E_{p_∞}[e^r] (also the follow-up paper's Prop. "
+        "3.8); p_∞ is not of the form p_data e^{r/β}."
+    ),
+    kind="monotone",
+    provenance="derived",
+    method="20 random discrete laws (quick 8), λ ∈ {0.3, 1, 4}, 300 generations: smallest "
+    "one-step change of G (≥ −10⁻¹²); ‖p_300 − p_∞‖∞ (10⁻⁹); p_∞ is a fixed point of the "
+    "step (10⁻¹¹).",
+)
+def rlhf_mixed(ctx):
+    d_g = math.inf
+    dist = fixed = 0.0
+    for pd, r in _instances(ctx.seed, ctx.size(20, 8)):
+        for lam in (0.3, 1.0, 4.0):
+            traj = cu.curation_trajectory(pd, r, INF, 300, synthetic_ratio=lam, p_data=pd)
+            g = [cu.mixed_functional(q, pd, r, lam) for q in traj]
+            d_g = min(d_g, float(np.min(np.diff(g))))
+            p_inf, _ = cu.mixed_tilt_fixed_point(pd, r, lam)
+            dist = max(dist, float(np.max(np.abs(traj[-1] - p_inf))))
+            step = cu.curation_step(p_inf, r, INF, synthetic_ratio=lam, p_data=pd)
+            fixed = max(fixed, float(np.max(np.abs(step - p_inf))))
+    return [exact_check("min ΔG(p_t)", 0.0, d_g, atol=1e-12, sided="lower"),
+            exact_check("max ‖p_300 − p_∞‖∞", 0.0, dist, atol=1e-9),
+            exact_check("max ‖step(p_∞) − p_∞‖∞", 0.0, fixed, atol=1e-11)]
+
+
+# ============================================================================ item 8
+
+
+@claim(
+    id="ferbach2024.gaussian_family.selection_moments",
+    paper=PAPER,
+    statement=(
+        "Finite K on a Gaussian [D]: the kept draw of K i.i.d. N(0, 1) chosen by softmax(s·u) "
+        "has mean m_K(s) and variance v_K(s) (quadrature of φ·H^K); m_K(s)/s → (K−1)/K and "
+        "(1 − v_K(s))/s² → (K−1)/K² as s → 0; the curated law is not Gaussian, and the "
+        "Gaussian-family projection moves (μ, Σ) by Σa m_K/s and −(1 − v_K)ΣaaᵀΣ/s²."
+    ),
+    kind="equality",
+    provenance="derived",
+    method="Quadrature vs Monte Carlo of the kept draw (K ∈ {2, 5}, s ∈ {0.5, 2}, 4·10⁵ "
+    "draws, quick 10⁵; z-tests on mean and second moment); K = 2 vs the closed route "
+    "E[D(σ(sD) − ½)], D ~ N(0, 2) (relative 10⁻¹⁰); small-s limits at s = 10⁻³ (remainders "
+    "O(s²): relative 10⁻⁵).",
+)
+def selection_moments(ctx):
+    out = []
+    size = ctx.size(400_000, 100_000)
+    cases = [(k, s) for k in (2, 5) for s in (0.5, 2.0)]
+    kept = np.asarray(jax.jit(_kept_normal, static_argnums=(2, 3))(
+        jax.random.key(ctx.seed), jnp.array([s for _, s in cases]), tuple(k for k, _ in cases),
+        size))
+    for u, (k, s) in zip(kept, cases, strict=True):
+        m, v = cu.selection_moments(s, k)
+        out.append(mean_check(f"K={k}, s={s}: E u", u, m))
+        out.append(mean_check(f"K={k}, s={s}: E u²", u * u, v + m * m))
+    for s in (0.5, 2.0):
+        closed = integrate.quad(lambda d, s=s: d * (special.expit(s * d) - 0.5)
+                                * math.exp(-d * d / 4) / math.sqrt(4 * math.pi), -60, 60,
+                                epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+        out.append(exact_check(f"K=2, s={s}: m_2 vs closed route", closed,
+                               cu.selection_moments(s, 2)[0], rtol=1e-10))
+    for k in (2, 5, 10):
+        m, v = cu.selection_moments(1e-3, k)
+        out.append(exact_check(f"K={k}: m_K(s)/s at s=1e-3", (k - 1) / k, m / 1e-3, rtol=1e-5))
+        out.append(exact_check(f"K={k}: (1−v_K(s))/s² at s=1e-3", (k - 1) / k**2,
+                               (1 - v) / 1e-6, rtol=1e-5))
+    return out
+
+
+def _kept_normal(key, s, ks, size):
+    """For each case j: K = ks[j] i.i.d. N(0, 1) draws, keep one by softmax(s[j]·u) (Gumbel-max);
+    one compilation for all cases (candidates beyond K masked). Shape (len(ks), size)."""
+    k_max = max(ks)
+    u = jax.random.normal(key, (len(ks), size, k_max))
+    g = jax.random.gumbel(jax.random.fold_in(key, 1), u.shape)
+    scores = jnp.where(jnp.arange(k_max)[None, None, :] < jnp.array(ks)[:, None, None],
+                       s[:, None, None] * u + g, -jnp.inf)
+    return jnp.take_along_axis(u, jnp.argmax(scores, axis=2)[..., None], axis=2)[..., 0]
+
+
+@claim(
+    id="ferbach2024.gaussian_family.contrast",
+    paper=PAPER,
+    statement=(
+        "Gaussian-family vs nonparametric contrast [D] (linear reward): in the Gaussian family "
+        "with finite K the variance along a collapses, s_t² ≈ K²/((K−1)t), and the reward grows "
+        "only logarithmically, aᵀ(μ_t − μ_{t−1}) ≈ K/t (aᵀμ_t ≈ K log t); at K = ∞ the variance "
+        "is constant and aᵀμ_t = aᵀμ_0 + t s_0² grows linearly."
+    ),
+    kind="limit",
+    provenance="derived",
+    method="1-D, s_0 = 1, K ∈ {2, 4}, T = 800 (quick 200) generations of the exact projected "
+    "map. Leading-order check: t·s_t²(K−1)/K² and t·aᵀΔμ_t/K at t = T against 1; the "
+    "neglected terms are O(log t/t) (1/s_t² = ct + O(log t)), tolerance 3 log T/T (≈ 2.5 % at "
+    "T = 800, 8 % at 200). Notes' values for K = 2 at t = 100, 200: s_t² = 0.0422, 0.0208, "
+    "aᵀμ_t = 6.96, 8.40 (4-digit rounding). K = ∞ exact.",
+)
+def gaussian_contrast(ctx):
+    T = ctx.size(800, 200)
+    out = []
+    tol = 3 * math.log(T) / T
+    for k in (2, 4):
+        means, covs = cu.gaussian_family_curation_trajectory([0.0], [[1.0]], [1.0], k, T)
+        s2 = covs[:, 0, 0]
+        out.append(exact_check(f"K={k}: T s_T² (K−1)/K²", 1.0, T * s2[T] * (k - 1) / k**2,
+                               atol=tol))
+        out.append(exact_check(f"K={k}: T aᵀ(μ_T − μ_{{T−1}})/K", 1.0,
+                               T * (means[T, 0] - means[T - 1, 0]) / k, atol=tol))
+        if k == 2:
+            for t, sv, mv in ((100, 0.0422, 6.96), (200, 0.0208, 8.40)):
+                out.append(exact_check(f"K=2, t={t}: s_t² (notes)", sv, s2[t], atol=5e-5))
+                out.append(exact_check(f"K=2, t={t}: aᵀμ_t (notes)", mv, means[t, 0],
+                                       atol=5e-3))
+    means, covs = cu.gaussian_family_curation_trajectory([0.0], [[1.0]], [1.0], INF, 50)
+    out.append(exact_check("K=∞: max |s_t² − 1|", 0.0, float(np.max(np.abs(covs[:, 0, 0] - 1))),
+                           atol=1e-14))
+    out.append(exact_check("K=∞: aᵀμ_50 = 50 s_0²", 50.0, means[50, 0], rtol=1e-13))
+    return out
+
+
+@claim(
+    id="ferbach2024.nonparametric.mixed_divergence",
+    paper=PAPER,
+    statement=(
+        "Nonparametric mixed loop at K = ∞ with an unbounded (linear) reward [D]: no stationary "
+        "law; p_t = Σ_k π_t(k) N(μ_d + kΣ_d a, Σ_d) and E_{p_t}[r] grows linearly with slope → "
+        "λ/(1+λ)·aᵀΣ_d a, even with real data (Theorem 2.4's bound needs K < ∞)."
+    ),
+    kind="rate",
+    provenance="derived",
+    method="Exact component-weight recursion (s² ∈ {0.1, 1}, λ ∈ {0.5, 2}, 400 generations): "
+    "slope E r_400 − E r_399 against λ/(1+λ)s² (relative 10⁻⁶); cross-check of the recursion "
+    "against the mixed loop on a 1-D grid density for 12 generations (relative 10⁻⁹).",
+)
+def nonparametric_divergence(ctx):
+    out = []
+    for s2 in (0.1, 1.0):
+        for lam in (0.5, 2.0):
+            _, ek = cu.nonparametric_linear_mixed_tilt(s2, lam, 400)
+            out.append(exact_check(f"s²={s2}, λ={lam}: slope of E r", lam / (1 + lam) * s2,
+                                   s2 * (ek[400] - ek[399]), rtol=1e-6))
+    lam, a = 0.5, 0.6
+    _, ek = cu.nonparametric_linear_mixed_tilt(a * a, lam, 12)
+    x = np.linspace(-15, 25, 40_001)
+    pd = np.exp(-x * x / 2)
+    pd /= pd.sum()
+    p = pd.copy()
+    worst = 0.0
+    for t in range(12):
+        tilt = p * np.exp(a * x)
+        p = pd / (1 + lam) + lam / (1 + lam) * tilt / tilt.sum()
+        worst = max(worst, abs(p @ (a * x) / (a * a * ek[t + 1]) - 1))
+    out.append(exact_check("component recursion vs grid density, 12 generations", 0.0, worst,
+                           atol=1e-9))
+    return out
+
+
+# ============================================================================ engine (items 1, 9)
+
+
+@claim(
+    id="ferbach2024.engine.curated_law",
+    paper=PAPER,
+    statement=(
+        "The engine's K-choice selection (simulations.curation, Gumbel-max) draws from the "
+        "curated law p·H^K of Lemma 2.1: for N(0, 1) and r = s·x, the kept points have the law "
+        "with density φ(u)H^K(u)."
+    ),
+    kind="equality",
+    provenance="paper",
+    method="curated_gaussian_draws with K ∈ {3, 10}, s = 1.2, 10⁵ points (quick 2·10⁴): KS test "
+    "against the exact CDF (cumulative trapezoid of φH^K on a 0.01 grid, from the Laplace "
+    "route; error O(10⁻⁵) ≪ the KS resolution 1/√N ≈ 3·10⁻³).",
+)
+def engine_curated_law(ctx):
+    from simulations.curation import curated_gaussian_draws
+    from theory.rewards import LinearReward
+
+    s = 1.2
+    reward = LinearReward([s])
+    size = ctx.size(100_000, 20_000)
+    step = 0.01
+    grid = np.arange(-12.0, 12.0 + 1e-9, step)
+    dens0 = np.exp(-0.5 * grid**2)
+    dens0 /= dens0.sum()
+    out = []
+    draws = jax.jit(curated_gaussian_draws, static_argnums=(3, 4, 5))
+    for k in (3, 10):
+        q = cu.curated_law(dens0, s * grid, k)  # discrete law on the grid ∝ φ(u)H^K(u)
+        dens = q / step
+        cdf_vals = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * step)])
+        cdf_vals /= cdf_vals[-1]
+        x = draws(jax.random.fold_in(jax.random.key(ctx.seed), k), jnp.zeros(1), jnp.eye(1),
+                  size, k, "linear", reward.params("float64"))
+        out.append(ks_check(f"K={k}: KS of engine draws vs φH^K", np.asarray(x)[:, 0],
+                            lambda v, c=cdf_vals: np.interp(v, grid, c)))
+    return out
+
+
+@claim(
+    id="ferbach2024.engine.k1_unchanged",
+    paper=PAPER,
+    statement=(
+        "K = 1 curation keeps the only candidate: with the same seed the engine's curated loop "
+        "(curation_k = 1, any reward) equals the uncurated loop exactly."
+    ),
+    kind="equality",
+    provenance="derived",
+    method="samples engine, d = 2, n = 20, λ = 1, mix, 6 generations, 200 replicates (quick "
+    "50): largest absolute difference of means and covariances (exact 0).",
+)
+def engine_k1(ctx):
+    from simulations import LoopSpec, run
+    from theory.rewards import LinearReward
+
+    base = dict(dim=2, n_real=20, synthetic_ratio=1.0, data="mix", generations=6,
+                replicates=ctx.size(200, 50))
+    plain = run(LoopSpec(**base), seed=ctx.seed, engine="samples")
+    cur = run(LoopSpec(**base, curation_k=1, reward=LinearReward([1.0, -0.5])), seed=ctx.seed,
+              engine="samples")
+    return [exact_check("max |Δ means|", 0.0, float(np.max(np.abs(plain.means - cur.means)))),
+            exact_check("max |Δ covs|", 0.0, float(np.max(np.abs(plain.covs - cur.covs))))]
+
+
+@claim(
+    id="ferbach2024.engine.finite_sample",
+    paper=PAPER,
+    statement=(
+        "Finite-sample loop (not covered by the paper's theorems, notes §6 item 9): refitting "
+        "N(μ, σ²) by the unbiased estimator on n real + n curated points (K = 3, r = x, mix, "
+        "λ = 1). (i) Given the past and the real set, one step is unbiased for the pooled "
+        "moment map g (which tends to the Gaussian-family population map as n → ∞): "
+        "E[θ_{t+1} − g(θ_t)] = 0; (ii) the deviation from the population trajectory shrinks like "
+        "n^{−1/2}: E[(μ_T − μ_T^pop)²] ∝ 1/n; (iii) the engine's population map equals "
+        "gaussian_family (mixed) iteration."
+    ),
+    kind="rate",
+    provenance="derived",
+    method="samples engine, T = 5, R = 1000 (quick 400) replicates at n ∈ {50, 200, 800} "
+    "(quick {50, 400}): (i) at the largest n, z-tests of the mean one-step residual of μ and σ² "
+    "at t = 4 → 5 (the map applied per replicate with the quadrature m_3, v_3); (ii) "
+    "least-squares slope of log mean (μ_5 − μ_5^pop)² against log n = −1, delta-method SE, "
+    "plus 0.02 for the O(1/n) relative correction to the leading 1/n law (a pilot run gave "
+    "n·E(μ_5 − μ_5^pop)² = 2.02, 2.08, 2.09 at n = 50, 200, 800: a slope shift ≈ 0.01); (iii) "
+    "population engine vs the theory's map (relative 10⁻¹⁰).",
+)
+def engine_finite_sample(ctx):
+    from simulations import LoopSpec, run
+    from theory.rewards import LinearReward
+
+    ns = (50, 200, 800) if not ctx.quick else (50, 400)
+    T, R, K = 5, ctx.size(1000, 400), 3
+    out = []
+    log_m, rel_se = [], []
+    pop_mean = None
+    for n in ns:
+        spec = LoopSpec(dim=1, n_real=n, synthetic_ratio=1.0, data="mix", curation_k=K,
+                        reward=LinearReward([1.0]), generations=T, replicates=R,
+                        estimator="unbiased")
+        traj = run(spec, seed=ctx.seed + n, engine="samples")
+        if pop_mean is None:
+            pop = run(spec, seed=0, engine="population")
+            pop_mean = float(pop.means[0, T, 0])
+            m, v = 0.0, 1.0
+            for _ in range(T):
+                m, v = _mixed_family_step(m, v, K)
+            out.append(exact_check("population engine vs theory, μ_T", m, pop_mean, rtol=1e-10,
+                                   atol=1e-14))
+            out.append(exact_check("population engine vs theory, σ_T²", v,
+                                   float(pop.covs[0, T, 0, 0]), rtol=1e-10))
+        if n == ns[-1]:
+            pred = _pooled_step(traj.means[:, T - 1, 0], traj.covs[:, T - 1, 0, 0], K,
+                                traj.means[:, 0, 0], (n - 1) * traj.covs[:, 0, 0, 0], n)
+            out.append(mean_check(f"n={n}: E[μ_5 − g_μ(θ_4)]", traj.means[:, T, 0] - pred[0],
+                                  0.0))
+            out.append(mean_check(f"n={n}: E[σ²_5 − g_σ²(θ_4)]",
+                                  traj.covs[:, T, 0, 0] - pred[1], 0.0))
+        dev = (traj.means[:, T, 0] - pop_mean) ** 2
+        mm, se = mean_se(dev)
+        log_m.append(math.log(mm))
+        rel_se.append(se / mm)
+    x = np.log(np.array(ns, dtype=float))
+    c = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+    slope = float(c @ np.array(log_m))
+    slope_se = float(np.sqrt(np.sum((c * np.array(rel_se)) ** 2)))
+    out.append(Measurement("slope of log E(μ_5 − μ_5^pop)² vs log n", -1.0, slope, slope_se,
+                           atol=0.02))
+    return out
+
+
+def _mixed_family_step(m, v, k):
+    """Population Gaussian-family mixed step, 1-D, r = x, λ = 1, p_data = N(0, 1)."""
+    return _mixed_moments(m, v, k, 0.0, 1.0)
+
+
+def _mixed_moments(m, v, k, data_mean, data_var):
+    s = math.sqrt(v)
+    mk, vk = cu.selection_moments(s, k)
+    cm, cv = m + s * mk, v * vk  # curated mean and variance
+    new_m = 0.5 * (data_mean + cm)
+    new_v = 0.5 * (data_var + (data_mean - new_m) ** 2) + 0.5 * (cv + (cm - new_m) ** 2)
+    return new_m, new_v
+
+
+def _pooled_step(m, v, k, real_mean, real_scatter, n):
+    """E[θ_{t+1} | θ_t, real set] of the finite-sample mix loop (λ = 1, unbiased estimator): the
+    pooled fit of the fixed n real points (mean x̄, scatter S) and n curated draws of
+    N(m, v) (mean c_m = m + √v m_K, variance c_v = v v_K):
+    E μ' = (x̄ + c_m)/2 and E σ'² = [S + (n − 1)c_v + (n/2)((x̄ − c_m)² + c_v/n)]/(2n − 1).
+    As n → ∞ this is the population map of the Gaussian family."""
+    mk, vk = np.array([cu.selection_moments(float(math.sqrt(vi)), k) for vi in v]).T
+    cm, cv = m + np.sqrt(v) * mk, v * vk
+    e_mean = 0.5 * (real_mean + cm)
+    e_var = (real_scatter + (n - 1) * cv + 0.5 * n * ((real_mean - cm) ** 2 + cv / n)) / (2 * n - 1)
+    return e_mean, e_var
