@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from simulations import LoopSpec, run
 from theory.rewards import LinearReward
@@ -22,6 +23,7 @@ SPECS = {
 }
 
 
+@pytest.mark.slow  # a second interpreter recompiles every shape (~40 s)
 def test_same_seed_is_bitwise_identical_across_processes(tmp_path):
     script = textwrap.dedent(f"""
         import sys, numpy as np
