@@ -948,10 +948,11 @@ def engine_k1(ctx):
     "least-squares slope of log mean (μ_5 − μ_5^pop)² against log n = −1, delta-method SE, "
     "plus 0.02 for the O(1/n) relative correction to the leading 1/n law (a pilot run gave "
     "n·E(μ_5 − μ_5^pop)² = 2.02, 2.08, 2.09 at n = 50, 200, 800: a slope shift ≈ 0.01); (iii) "
-    "population engine vs the theory's map (relative 10⁻¹⁰).",
+    "population engine vs the theory's map (relative 10⁻¹⁰), when the toolkit has a population "
+    "engine (simulations.ENGINES); the deviations of (ii) are measured from the theory's map.",
 )
 def engine_finite_sample(ctx):
-    from simulations import LoopSpec, run
+    from simulations import ENGINES, LoopSpec, run
     from theory.rewards import LinearReward
 
     ns = (50, 200, 800) if not ctx.quick else (50, 400)
@@ -965,15 +966,16 @@ def engine_finite_sample(ctx):
                         estimator="unbiased")
         traj = run(spec, seed=ctx.seed + n, engine="samples")
         if pop_mean is None:
-            pop = run(spec, seed=0, engine="population")
-            pop_mean = float(pop.means[0, T, 0])
             m, v = 0.0, 1.0
             for _ in range(T):
                 m, v = _mixed_family_step(m, v, K)
-            out.append(exact_check("population engine vs theory, μ_T", m, pop_mean, rtol=1e-10,
-                                   atol=1e-14))
-            out.append(exact_check("population engine vs theory, σ_T²", v,
-                                   float(pop.covs[0, T, 0, 0]), rtol=1e-10))
+            pop_mean = m  # the theory's population trajectory
+            if "population" in ENGINES:  # the engine's population map, where it exists
+                pop = run(spec, seed=0, engine="population")
+                out.append(exact_check("population engine vs theory, μ_T", m,
+                                       float(pop.means[0, T, 0]), rtol=1e-10, atol=1e-14))
+                out.append(exact_check("population engine vs theory, σ_T²", v,
+                                       float(pop.covs[0, T, 0, 0]), rtol=1e-10))
         if n == ns[-1]:
             pred = _pooled_step(traj.means[:, T - 1, 0], traj.covs[:, T - 1, 0, 0], K,
                                 traj.means[:, 0, 0], (n - 1) * traj.covs[:, 0, 0, 0], n)
