@@ -252,11 +252,19 @@ def _simulate(args) -> int:
 
 
 def _derive(args) -> int:
-    from theory.derivations import get_derivation, list_derivations, render
+    from theory.derivations import get_derivation, list_derivations, numerical_routines, render
 
+    if args.numerical:
+        for path, reason in numerical_routines().items():
+            print(f"{path}\n    {reason}")
+        return 0
     if args.name is None:
         for name in list_derivations():
-            print(f"{name:<34} {get_derivation(name).title}")
+            der = get_derivation(name)
+            mark = " [taken from the paper]" if der.taken_from_paper else ""
+            print(f"{name:<34} {der.title}{mark}")
+        print(f"(and {len(numerical_routines())} numerical routines used by the claims, not "
+              "closed forms: selfconsuming derive --numerical)")
         return 0
     print(render(args.name, latex=args.latex))
     return 0
@@ -283,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     p_der = sub.add_parser("derive", help="print the sympy derivation of a closed form")
     p_der.add_argument("name", nargs="?", default=None, help="derivation name (omit to list)")
     p_der.add_argument("--latex", action="store_true", help="print the expressions as LaTeX")
+    p_der.add_argument("--numerical", action="store_true",
+                       help="list the numerical routines the claims use (quadrature, root "
+                       "finding, fits, samplers) with the check that stands in for a derivation")
     p_der.set_defaults(fn=_derive)
     args = parser.parse_args(argv)
     return _guard(args.fn, args)

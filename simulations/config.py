@@ -5,7 +5,8 @@ Accepted keys, all optional (the defaults are :class:`LoopSpec`'s):
 * every field of :class:`LoopSpec` at the top level, read from the dataclass itself, so a
   field added to ``LoopSpec`` is accepted without touching this module; tables are passed as
   dicts (``[truth]`` with ``mean``/``cov``, or a ``kind`` such as ``"gaussian_mixture"``;
-  ``[reward]`` with a ``kind``); ``inf`` is the TOML float ``inf``;
+  ``[reward]`` with a ``kind``; ``[corrector]`` with a ``name`` and its configuration, or
+  ``corrector = "histogram"``); ``inf`` is the TOML float ``inf``;
 * ``seed``: a non-negative integer (default 0; ``--seed`` overrides it);
 * ``[run]``: keyword options of :func:`simulations.run` other than ``progress`` (e.g.
   ``engine``, ``batch_size``), read from its signature.

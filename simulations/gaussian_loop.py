@@ -16,7 +16,9 @@ Generation 0 fits the n real points drawn from p_data (any law of :mod:`theory.l
    points), by ``μ* + Σ*^{1/2} z`` (the same z: common random numbers across γ); with K-choice
    curation (Ferbach et al. 2024) each point is the one kept among K such draws, chosen with
    probability softmax(r) (:mod:`simulations.curation`), or for K = ∞ a draw from the exact
-   tilt;
+   tilt; with a point-wise corrector (``spec.corrector``, :mod:`simulations.correctors`) the
+   whole sample x is replaced by Π(x) (its state, e.g. k-means centroids, comes from the
+   replicate's real points at generation 0);
 2. pools them with the data that the policy keeps (DESIGN.md §2) through exact sufficient
    statistics (:mod:`simulations._stats`), or subsamples the pool without replacement;
 3. refits: μ_t is the pooled mean, Σ_t the pooled scatter divided by N (``"mle"``) or N − 1
@@ -56,6 +58,7 @@ class LoopState(NamedTuple):
     pool: Stats  # everything drawn so far ("accumulate"); unused otherwise
     buffer: Array  # (P, d) the pool's points ("accumulate_subsample"), else (0, d)
     size: Array  # () int, number of filled rows of ``buffer``
+    cstate: object = ()  # a point-wise corrector's per-replicate state (its ``init``), else ()
 
 
 class StepInfo(NamedTuple):
@@ -70,6 +73,7 @@ class Hyper(NamedTuple):
     ddof: Array  # () 0 for "mle", 1 for "unbiased"
     correction_prob: Array  # () γ/(1+γ) (random split)
     correction_model_points: Array  # () round(m/(1+γ)) (deterministic split)
+    correction_strength: Array  # () γ (point-wise correctors)
     truth_params: tuple  # arrays of the p_data law (theory.laws ``params``)
     target_mean: Array  # (d,) θ* mean (p_data's mean)
     target_cov: Array  # (d, d) θ* covariance (p_data's covariance)
@@ -93,6 +97,7 @@ class Static(NamedTuple):
     curation_k: int | float = 1
     reward_kind: str | None = None
     reward: object = None  # the reward object for callable rewards (hashed by identity)
+    corrector: object = None  # a point-wise corrector (simulations.correctors); None: ideal
 
 
 def static_of(spec) -> Static:
@@ -107,13 +112,15 @@ def static_of(spec) -> Static:
         generations=spec.generations,
         data=spec.data,
         model=spec.model,
-        corrected=spec.correction_strength > 0,
+        # a point-wise corrector runs at every γ (γ is traced): one compilation serves all γ
+        corrected=spec.correction_strength > 0 or spec.practical_corrector is not None,
         dtype=spec.dtype,
         truth_kind=spec.truth.kind,
         correction_split=spec.correction_split,
         curation_k=spec.curation_k,
         reward_kind=None if (reward is None or not spec.curated) else reward.kind,
         reward=reward if (spec.curated and reward.kind == "callable") else None,
+        corrector=spec.practical_corrector,
     )
 
 
@@ -132,6 +139,7 @@ def hyper_of(spec) -> Hyper:
         ddof=jnp.asarray(1.0 if spec.estimator == "unbiased" else 0.0, dt),
         correction_prob=jnp.asarray(prob, dt),
         correction_model_points=jnp.asarray(model_points, dt),
+        correction_strength=jnp.asarray(gamma, dt),
         truth_params=spec.truth.params(dt),
         target_mean=mean,
         target_cov=cov,
@@ -178,7 +186,7 @@ def make_loop(static: Static, hyper: Hyper):
     def draw_truth(key, size):
         return sample_law(static.truth_kind, hyper.truth_params, key, size)
 
-    def draw_synthetic(key, params: GaussianParams, size):
+    def draw_synthetic(key, params: GaussianParams, size, cstate=()):
         root = sqrtm_psd(params.cov) if full_cov else hyper.target_sqrt
         if static.curation_k != 1:
             root = jnp.sqrt(hyper.temperature) * root
@@ -188,6 +196,9 @@ def make_loop(static: Static, hyper: Hyper):
         k_z, k_member = jax.random.split(key)
         z = jax.random.normal(k_z, (size, d), dt)
         x = params.mean + jnp.sqrt(hyper.temperature) * (z @ root)
+        if static.corrector is not None:  # a point-wise corrector Π(x) (Gillman et al. App. C)
+            return static.corrector.apply(k_member, x, hyper.target_mean, hyper.target_sqrt,
+                                          hyper.correction_strength, cstate)
         if static.corrected:
             if static.correction_split == "deterministic":
                 to_target = jnp.arange(size, dtype=dt) >= hyper.correction_model_points
@@ -205,13 +216,15 @@ def make_loop(static: Static, hyper: Hyper):
         buffer = jnp.zeros((pool_rows, d), dt)
         if pool_rows:
             buffer = buffer.at[:n].set(x)
-        return LoopState(fit(stats), stats, stats, buffer, jnp.asarray(n, jnp.int32))
+        cstate = () if static.corrector is None else static.corrector.init(
+            jax.random.fold_in(key, 1), x)
+        return LoopState(fit(stats), stats, stats, buffer, jnp.asarray(n, jnp.int32), cstate)
 
     def step(key, state: LoopState):
         _TRACES["step"] += 1
         k_syn, k_real, k_sub = jax.random.split(key, 3)
         real, pool, buffer, size = state.real, state.pool, state.buffer, state.size
-        x_syn = draw_synthetic(k_syn, state.params, m) if m else None
+        x_syn = draw_synthetic(k_syn, state.params, m, state.cstate) if m else None
         synth = batch_stats(x_syn) if (m and static.data != "accumulate_subsample") else None
         if static.data == "replace":
             stats = synth
@@ -232,7 +245,8 @@ def make_loop(static: Static, hyper: Hyper):
         else:  # pragma: no cover - LoopSpec validates the policy
             raise ValueError(f"unknown data policy {static.data!r}")
         params = fit(stats)
-        return LoopState(params, real, pool, buffer, size), StepInfo(params.mean, params.cov)
+        return (LoopState(params, real, pool, buffer, size, state.cstate),
+                StepInfo(params.mean, params.cov))
 
     return init, step
 

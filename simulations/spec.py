@@ -7,6 +7,7 @@ Conventions (DESIGN.md §2): a generation trains on ``n_real`` real points plus
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field, fields
@@ -99,6 +100,13 @@ class LoopSpec:
             Shumailov's Theorem 3.1 and Alemohammad et al. use ``"unbiased"``.
         temperature: τ > 0, sampling bias: synthetic points are drawn from N(μ, τΣ).
         correction_strength: γ ∈ [0, ∞], the ideal corrector's strength.
+        corrector: which corrector applies γ: ``"ideal"`` (default; π_γ p_θ exactly, the
+            engine's built-in draw) or a point-wise corrector of :mod:`simulations.correctors`
+            — ``"histogram"`` (Example C.6), ``"histogram_authors"``, ``"ot"``, ``"centroid"``
+            — given by name, as a ``{"name": ..., **configuration}`` dict or as a
+            :class:`~simulations.correctors.Corrector` instance. A point-wise corrector acts on
+            every generation's synthetic sample whatever γ is (the histogram resamplers are not
+            the identity at γ = 0); samples engine, Gaussian models, random split, no curation.
         correction_split: how the corrector assigns synthetic points to the target:
             ``"random"`` (each point independently with probability γ/(1+γ), the law
             π_γ p_θ exactly) or ``"deterministic"`` (the last m − round(m/(1+γ)) points of
@@ -134,6 +142,7 @@ class LoopSpec:
     estimator: str = "mle"
     temperature: float = 1.0
     correction_strength: float = 0.0
+    corrector: object = "ideal"
     correction_split: str = "random"
     curation_k: int | float = 1
     reward: object = None
@@ -199,6 +208,7 @@ class LoopSpec:
         set_(self, "covariance_floor", _check_float(
             "covariance_floor", self.covariance_floor, low=0.0, low_open=True, allow_inf=False))
         self._check_curation()
+        self._check_corrector()
         self._check_fit_sizes()
 
     def _check_curation(self) -> None:
@@ -226,6 +236,46 @@ class LoopSpec:
             raise ValueError(
                 "curation (curation_k > 1) and correction (correction_strength > 0) together "
                 "are not defined by either paper; use one of them")
+
+    def _check_corrector(self) -> None:
+        from simulations.correctors import Corrector, IdealCorrector, get_corrector
+
+        c = self.corrector
+        if isinstance(c, dict):
+            config = dict(c)
+            name = config.pop("name", None)
+            if name is None:
+                raise ValueError("corrector: a dict needs a 'name' key, e.g. "
+                                 "{'name': 'histogram', 'bins': 10}")
+            try:
+                c = get_corrector(name, **config)
+            except TypeError as exc:
+                raise ValueError(f"corrector: bad configuration for {name!r}: {exc}") from None
+        elif isinstance(c, str) or isinstance(c, Corrector):
+            c = get_corrector(c)
+        else:
+            raise TypeError(f"corrector must be a name, a dict or a Corrector, got {c!r}")
+        if isinstance(c, IdealCorrector):
+            object.__setattr__(self, "corrector", "ideal")
+            return
+        object.__setattr__(self, "corrector", c)
+        if self.model == "gmm":
+            raise ValueError(f"corrector={c.name!r} runs on the Gaussian models only, not "
+                             "model='gmm'")
+        if self.correction_split != "random":
+            raise ValueError(f"correction_split={self.correction_split!r} applies to the ideal "
+                             f"corrector only, not corrector={c.name!r}")
+        if self.curated:
+            raise ValueError(f"curation (curation_k > 1) and corrector={c.name!r} together are "
+                             "not defined by either paper; use one of them")
+        if getattr(c, "num_centroids", 0) > self.n_real:
+            raise ValueError(f"corrector: num_centroids={c.num_centroids} k-means centroids need "
+                             f"at least as many real points, n_real={self.n_real}")
+
+    @property
+    def practical_corrector(self):
+        """The point-wise corrector object, or ``None`` for the ideal corrector."""
+        return None if self.corrector == "ideal" else self.corrector
 
     # ------------------------------------------------------------------ derived sizes
     @property
@@ -298,5 +348,7 @@ class LoopSpec:
                 v = "inf"
             if f.name in ("truth", "reward") and v is not None:
                 v = v.to_dict()
+            if f.name == "corrector" and v != "ideal":
+                v = {"name": v.name, **dataclasses.asdict(v)}
             out[f.name] = v
         return out

@@ -43,3 +43,13 @@ def test_ci_runs_the_readme_test_command():
     block = _readme().split("<!-- test-command -->", 1)[1]
     command = re.search(r"```\n(.*?)\n```", block, re.S).group(1)
     assert "python -m pytest" in command
+
+
+def test_readme_figures_table_matches_registry():
+    import figures  # noqa: F401  (registers every figure)
+    from figures._registry import FIGURE_PAPERS, FIGURES
+
+    text = _readme()
+    table = text[text.index("<!-- figures-table -->"):text.index("<!-- /figures-table -->")]
+    rows = re.findall(r"^\| `([^`]+)` \| ([^|]+) \|$", table, re.M)
+    assert rows == [(n, ", ".join(FIGURE_PAPERS[n])) for n in sorted(FIGURES)]

@@ -158,3 +158,29 @@ __all__ += [
     "thm24_kl_bound",
     "top_level_contraction",
 ]
+
+from theory import correction  # noqa: E402  (Gillman et al. 2024 / Bertrand et al. 2024)
+from theory.correction import (  # noqa: E402
+    contraction_bound,
+    corrected_population_map,
+    lambda_max,
+    model_constants,
+    population_contraction,
+    rho,
+    stability_condition,
+    theorem_4_3_bound,
+    theorem_a8_bound,
+)
+
+__all__ += [
+    "correction",
+    "contraction_bound",
+    "corrected_population_map",
+    "lambda_max",
+    "model_constants",
+    "population_contraction",
+    "rho",
+    "stability_condition",
+    "theorem_4_3_bound",
+    "theorem_a8_bound",
+]

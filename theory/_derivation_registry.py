@@ -15,7 +15,7 @@ import sympy as sp
 from scipy import special
 
 __all__ = ["Derivation", "Step", "Built", "register", "get_derivation", "list_derivations",
-           "render", "lam", "covered_functions"]
+           "render", "lam", "covered_functions", "declare_numerical", "numerical_routines"]
 
 @dataclass(frozen=True)
 class Step:
@@ -119,6 +119,29 @@ def covered_functions() -> dict[str, str]:
         for path in ((der.numeric,) if der.numeric else ()) + der.covers:
             out.setdefault(path, der.name)
     return out
+
+
+_NUMERICAL: dict[str, str] = {}
+
+
+def declare_numerical(path: str, reason: str) -> None:
+    """Mark the toolkit function ``path`` as a numerical routine, not a closed form.
+
+    Quadrature, root finding, automatic differentiation, statistical fits, samplers and
+    parameter packing have no symbolic derivation to record; ``reason`` (at least 40
+    characters) names the method and the independent route its test compares it with.
+    """
+    if not isinstance(reason, str) or len(reason) < 40:
+        raise ValueError(f"declare_numerical({path!r}): give the method and its check "
+                         "(at least 40 characters)")
+    if path in _NUMERICAL:
+        raise ValueError(f"{path!r} is declared numerical twice")
+    _NUMERICAL[path] = reason
+
+
+def numerical_routines() -> dict[str, str]:
+    """``{import path: reason}`` of the functions declared by :func:`declare_numerical`."""
+    return dict(_NUMERICAL)
 
 
 def list_derivations() -> list[str]:

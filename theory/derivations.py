@@ -11,6 +11,7 @@ Public API::
     list_derivations()            # names, in registry order
     get_derivation(name)          # a Derivation record (ValueError for an unknown name)
     render(name, latex=False)     # step-by-step text (recursion, solution, limit)
+    numerical_routines()          # functions the claims use that are not closed forms
 
 A :class:`Derivation` carries ``recursion``, ``solution`` and ``limit`` (sympy objects, built
 lazily and cached), ``numeric`` (import path of the toolkit function it corresponds to, or
@@ -34,14 +35,17 @@ from theory._derivation_registry import Built as _Built
 from theory._derivation_registry import (
     Derivation,
     Step,
+    declare_numerical,
     get_derivation,
     list_derivations,
+    numerical_routines,
     register,
     render,
 )
 from theory._derivation_registry import lam as _lam
 
-__all__ = ["Derivation", "Step", "get_derivation", "list_derivations", "render"]
+__all__ = ["Derivation", "Step", "get_derivation", "list_derivations", "numerical_routines",
+           "render"]
 
 # --------------------------------------------------------------------------------------------
 # symbols
@@ -839,6 +843,11 @@ register("accumulate_subsample_known_cov",
          "derived (theory/subsample.py)", None, "(g, n, trace0)", _subsample_known_cov,
          covers=("theory.subsample.accumulate_subsample_mean_error2_known_cov",))
 
+
+declare_numerical(
+    "theory.laws.sample_law",
+    "a sampler (inverse transforms of jax.random draws), not a formula; its moments are tested "
+    "against each law's closed-form moments in tests/theory/test_laws.py")
 
 # Records of the other paper families register themselves on import.
 from theory import derivations_correction as _correction  # noqa: E402,F401
