@@ -116,6 +116,7 @@ class ClaimResult:
     error: str | None = None
     per_comparison_alpha: float = field(default=0.0)
     traceback: str | None = None
+    resumed: bool = False  # restored from a checkpoint rather than evaluated in this run
 
     def to_json(self) -> dict:
         w = self.worst
@@ -134,6 +135,7 @@ class ClaimResult:
             "tolerance": None if w is None else _num(w.tolerance),
             "passed": self.passed,
             "seconds": round(self.seconds, 3),
+            "resumed": self.resumed,
             "error": self.error,
             "comparisons": [
                 {

@@ -13,6 +13,7 @@ progress and adds detail (every comparison of a claim, the loop's spec).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -81,7 +82,14 @@ def _prepare_dir(path: str, what: str) -> None:
 
 def _run_checks(args) -> int:
     from paper_checks.claim import Context
-    from paper_checks.runner import run_claims, select, write_json, write_report
+    from paper_checks.runner import (
+        Checkpoint,
+        checkpoint_path,
+        run_claims,
+        select,
+        write_json,
+        write_report,
+    )
 
     seed = args.seed if args.seed is not None else _default_seed()
     if seed < 0:
@@ -101,8 +109,10 @@ def _run_checks(args) -> int:
         return 0
     ctx = Context(quick=args.quick, seed=seed)
     start = time.perf_counter()
+    where = checkpoint_path(args.json, args.report)
+    checkpoint = Checkpoint(where, ctx) if where else None
     results = run_claims(claims, ctx, verbose=not args.quiet, progress=_progress(args),
-                         detailed=args.verbose)
+                         detailed=args.verbose, checkpoint=checkpoint)
     if args.figures:
         _make_figures(claims, os.path.join(args.report, "figures"), args)
     n_pass = sum(r.passed for r in results)
@@ -115,6 +125,11 @@ def _run_checks(args) -> int:
         write_json(args.json, results, ctx)
     if args.report:
         write_report(args.report, results, ctx)
+    if checkpoint is not None:
+        checkpoint.remove()
+    resumed = sum(r.resumed for r in results)
+    if resumed and not args.quiet:
+        print(f"({resumed} claim(s) resumed from {where}, not recomputed)", file=sys.stderr)
     if seed != 0 and n_pass < len(results):
         print(f"(seed {seed} was set; rerun with --seed {seed} to reproduce)", file=sys.stderr)
     return 0 if n_pass == len(results) else 1
@@ -216,6 +231,25 @@ def plot_metrics(traj, directory: str, metrics=PLOT_METRICS) -> list[str]:
     return files
 
 
+def _prior_run(directory: str) -> dict | None:
+    """The metadata of a run saved in ``directory`` (``trajectory.json``), with ``complete``
+    true when its NPZ is the one it describes (SHA-256); None when there is none."""
+    import hashlib
+
+    meta_path = os.path.join(directory, "trajectory.json")
+    npz_path = os.path.join(directory, "trajectory.npz")
+    if not os.path.exists(meta_path):
+        return None
+    try:
+        with open(meta_path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+        with open(npz_path, "rb") as fh:
+            meta["complete"] = hashlib.sha256(fh.read()).hexdigest() == meta.get("npz_sha256")
+    except (OSError, ValueError):
+        return {"spec": None, "complete": False}
+    return meta
+
+
 def _simulate(args) -> int:
     import shutil
 
@@ -227,6 +261,20 @@ def _simulate(args) -> int:
     seed = cfg.seed if args.seed is None else args.seed
     if seed < 0:
         raise ValueError(f"--seed must be >= 0, got {seed}")
+    prior = _prior_run(args.out)
+    if prior is not None and not args.force:
+        same = (prior.get("spec") == json.loads(json.dumps(cfg.spec.to_dict()))
+                and prior.get("seed") == seed
+                and cfg.run_options.get("engine", prior.get("engine")) == prior.get("engine"))
+        if not same:
+            raise ValueError(f"--out {args.out!r} already holds another run's results (its spec, "
+                             "seed or engine differ); choose another folder or pass --force to "
+                             "replace them")
+        if prior.get("complete"):
+            if not args.quiet:
+                print(f"{args.out} already holds this run (same spec, seed and engine): nothing "
+                      "recomputed (--force recomputes it)")
+            return 0
     show = _progress(args)
     if args.verbose:
         print(f"spec: {cfg.spec.to_dict()}", file=sys.stderr)
@@ -282,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                        "optional [run] table (engine, batch_size); see examples/")
     p_sim.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p_sim.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    p_sim.add_argument("--force", action="store_true",
+                       help="replace results already in DIR (by default a folder holding the "
+                       "same run is left as it is and one holding another run is refused)")
     p_sim.add_argument("--plot", action="store_true",
                        help="draw w2_to_target, trace_ratio and mean_error2 (mean ± 2 SE, "
                        "median, 5–95 %%) to DIR/*.png with DIR/metrics.csv")

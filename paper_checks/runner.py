@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import inspect
 import json
 import os
 import platform
@@ -86,8 +88,96 @@ def details(result: ClaimResult) -> list[str]:
     return lines
 
 
+# --------------------------------------------------------------------------------------------
+# checkpoints: a killed run resumes without recomputing finished claims
+# --------------------------------------------------------------------------------------------
+
+
+def claim_fingerprint(claim: Claim) -> str:
+    """SHA-256 of the source of the module that defines ``claim`` (a changed claim, or a changed
+    helper in its module, is recomputed rather than resumed)."""
+    module = inspect.getmodule(claim.evaluate)
+    try:
+        text = inspect.getsource(module) if module is not None else claim.id
+    except (OSError, TypeError):
+        text = claim.id
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def result_from_json(claim: Claim, data: dict) -> ClaimResult:
+    """Rebuild a :class:`ClaimResult` from :meth:`ClaimResult.to_json`: each comparison's
+    tolerance becomes its ``atol``, so :func:`~paper_checks.claim.judge` gives the same
+    verdict and the same worst comparison."""
+    from paper_checks.claim import Measurement, judge
+
+    def num(x):
+        return None if x is None else float(x)
+
+    ms = [Measurement(c["label"], num(c["predicted"]), num(c["measured"]), num(c["stderr"]),
+                      c["sided"], atol=num(c["tolerance"]), pvalue=num(c["pvalue"]))
+          for c in data["comparisons"]]
+    result = judge(claim, ms, float(data["seconds"]))
+    result.resumed = True
+    return result
+
+
+class Checkpoint:
+    """Finished claims of a run, saved atomically after each claim to ``path`` (JSON).
+
+    A rerun with the same seed, mode and library versions reuses a saved claim when its
+    module's source is unchanged (:func:`claim_fingerprint`; an edit elsewhere in the toolkit
+    is not detected: delete the file to force a full run); claims that raised are never
+    saved, so they run again. Nothing else is trusted: a file that does not parse, or that
+    was written for another seed or mode, is ignored (and replaced as the run progresses).
+    """
+
+    def __init__(self, path: str, ctx: Context):
+        self.path = path
+        self.key = {"seed": int(ctx.seed), "quick": bool(ctx.quick), "versions": versions()}
+        self.done: dict[str, dict] = {}
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            if data.get("key") == self.key and isinstance(data.get("claims"), dict):
+                self.done = data["claims"]
+        except (OSError, ValueError):
+            pass
+
+    def restore(self, claim: Claim) -> ClaimResult | None:
+        saved = self.done.get(claim.id)
+        if saved is None or saved.get("fingerprint") != claim_fingerprint(claim):
+            return None
+        try:
+            return result_from_json(claim, saved["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def save(self, result: ClaimResult) -> None:
+        if result.error:
+            return
+        self.done[result.claim.id] = {"fingerprint": claim_fingerprint(result.claim),
+                                      "result": result.to_json()}
+        atomic_write(self.path, json.dumps({"key": self.key, "claims": self.done}) + "\n")
+
+    def remove(self) -> None:
+        try:
+            os.remove(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def checkpoint_path(json_path: str | None, report_dir: str | None) -> str | None:
+    """Where a run with these outputs keeps its checkpoint (None: no output, no checkpoint)."""
+    if json_path:
+        return json_path + ".partial"
+    if report_dir:
+        return os.path.join(report_dir, "claims.json.partial")
+    return None
+
+
 def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool = True,
-               progress: bool = False, progress_stream=None, detailed: bool = False):
+               progress: bool = False, progress_stream=None, detailed: bool = False,
+               checkpoint: Checkpoint | None = None):
     """Evaluate ``claims`` in order.
 
     Args:
@@ -99,6 +189,8 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
             claim (the command line enables it on a terminal, see
             :func:`figures._registry.progress_enabled`).
         detailed: print every comparison under its row (``--verbose``).
+        checkpoint: a :class:`Checkpoint`; claims it holds are restored instead of run (their
+            row is marked ``resumed``) and each newly finished claim is saved to it.
     """
     stream = sys.stdout if stream is None else stream
     progress_stream = sys.stderr if progress_stream is None else progress_stream
@@ -109,10 +201,15 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
     for i, claim in enumerate(claims, 1):
         if progress:
             print(f"[{i}/{len(claims)}] {claim.id} …", file=progress_stream, flush=True)
-        result = evaluate(claim, ctx)
+        result = checkpoint.restore(claim) if checkpoint is not None else None
+        if result is None:
+            result = evaluate(claim, ctx)
+            if checkpoint is not None:
+                checkpoint.save(result)
         results.append(result)
         if verbose:
-            print(row(result), file=stream, flush=True)
+            print(row(result) + (" (resumed)" if result.resumed else ""), file=stream,
+                  flush=True)
             if result.error:
                 print(f"    error: {result.error}", file=stream)
             if detailed and result.measurements:

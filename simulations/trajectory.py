@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -125,7 +126,10 @@ class Trajectory:
             np.savez_compressed(fh, means=self.means, covs=self.covs)
             tmp = fh.name
         os.replace(tmp, path)
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
         meta = {
+            "npz_sha256": digest,  # ties this metadata to the arrays written just before it
             "spec": self.spec.to_dict(),
             "seed": self.seed,
             "engine": self.engine,

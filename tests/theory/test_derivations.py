@@ -340,7 +340,12 @@ def test_cli_derive_lists_prints_and_rejects(capsys):
     from paper_checks.cli import main
 
     assert main(["derive"]) == 0
-    assert "kde_heat_death" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "kde_heat_death" in listing and "correction_theorem_4_3" in listing
+    assert "suresh_bound" in listing and "[taken from the paper]" in listing
+    assert main(["derive", "--numerical"]) == 0
+    numerical = capsys.readouterr().out
+    assert "theory.laws.sample_law" in numerical and "theory.correction.w1_1d" in numerical
     assert main(["derive", "augment_risk"]) == 0
     assert "pi**2/6" in capsys.readouterr().out
     assert main(["derive", "augment_risk", "--latex"]) == 0
