@@ -22,6 +22,7 @@ from theory import (
     derivations,
     population_contraction,
 )
+from theory.curation_discrete import curation_trajectory, top_level_contraction
 from theory.curation_gaussian import mean_only_fixed_point
 
 FALSE_FAILURE = 1e-6
@@ -207,3 +208,36 @@ def test_curated_mean_only_contraction_rate(direction, curation_k):
     gens = np.arange(1, 7)
     assert_rate(delta[:, gens] * delta[:, 1:2], gens, math.log(lam / (1.0 + lam)), kind="mean",
                 false_failure=FALSE_FAILURE, label=f"curated K={curation_k}")
+
+
+@FAST
+@given(st.integers(2, 8), st.floats(0.2, 3.0), st.floats(0.05, 0.95), st.floats(0.0, 2.0))
+def test_curation_top_level_contraction_rate(curation_k, gap, top_mass, split):
+    """Ferbach et al. 2024, Theorem 2.1 on the exact infinite-capacity curated loop
+    (theory.curation_discrete.curation_trajectory, λ = ∞): with two reward levels r* and
+    r* − Δ, the non-top mass q_t satisfies q_{t+1}/q_t = Σ_j C(K,j) q^{j−1}(1−q)^{K−j}
+    j e^{−Δ}/(j e^{−Δ} + K − j) = c + R, c = K/(1 + (K−1)e^Δ) (the j = 1 term at q = 0,
+    theory.curation_discrete.top_level_contraction). Derived remainder for q ≤ 1/K: the j = 1
+    term is within (K−1)q·c ≤ Kq of c and the j ≥ 2 terms sum to at most
+    ((1+q)^K − 1 − Kq)/q ≤ (e/2)K²q, so |R| ≤ 3K²q (deterministic: false-failure 0 up to
+    float64 rounding, allowed for by 1e-12). The fitted log-rate over the window must match
+    log c within the largest remainder there."""
+    # four atoms: two at the top level, two at the lower one (masses split by ``split``)
+    w = np.array([top_mass * (1 + split), top_mass, (1 - top_mass) * (1 + split),
+                  1 - top_mass]) / np.array([2 + split, 2 + split, 2 + split, 2 + split])
+    r = np.array([1.0, 1.0, 1.0 - gap, 1.0 - gap])
+    c = top_level_contraction(curation_k, gap)
+    traj = curation_trajectory(w / w.sum(), r, curation_k, 400)
+    q = traj[:, 2:].sum(axis=1)
+    late = np.nonzero((q <= 1.0 / curation_k) & (q > 1e-200))[0][:-1]
+    assert late.size >= 2
+    ratios = q[late + 1] / q[late]
+    assert np.all(np.abs(ratios - c) <= 3 * curation_k**2 * q[late] + 1e-12)
+    window = late[-min(late.size, 30):]
+    # deterministic values: two identical "replicates" (fit_log_rate needs two; SE = 0). The
+    # least-squares slope over consecutive generations is a convex combination of the log
+    # ratios, each within bound/(c − bound) of log c (mean value theorem).
+    slope, _ = fit_log_rate(np.log(q[window])[None, :].repeat(2, axis=0), window)
+    bound = 3 * curation_k**2 * q[window].max()
+    assert bound < c
+    assert abs(slope - math.log(c)) <= bound / (c - bound) + 1e-9
