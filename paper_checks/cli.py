@@ -346,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="list the numerical routines the claims use (quadrature, root "
                        "finding, fits, samplers) with the check that stands in for a derivation")
     p_der.set_defaults(fn=_derive)
+    from simulations.bench import add_subcommand as _add_bench
+
+    _add_bench(sub)
     args = parser.parse_args(argv)
     return _guard(args.fn, args)
 

@@ -15,6 +15,7 @@ jax.config.update("jax_enable_x64", True)
 from simulations.gaussian_loop import trace_count  # noqa: E402
 from simulations.run import ENGINES, replicate_keys, run  # noqa: E402
 from simulations.spec import DATA_POLICIES, ESTIMATORS, MODELS, LoopSpec  # noqa: E402
+from simulations.sweep import SweepResult, sweep  # noqa: E402
 from simulations.trajectory import METRICS, Trajectory  # noqa: E402
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "METRICS",
     "MODELS",
     "LoopSpec",
+    "SweepResult",
     "Trajectory",
     "replicate_keys",
     "run",
+    "sweep",
     "trace_count",
 ]

@@ -1,21 +1,50 @@
-"""``run(spec, seed)``: execute a :class:`LoopSpec` and return a :class:`Trajectory`."""
+"""``run(spec, seed)``: execute a :class:`LoopSpec` with one of the engines, return a Trajectory.
+
+Engines (all are ``(init, step)`` pairs, ``vmap``-ed over replicates and ``lax.scan``-ed over
+generations, traced once per spec shape):
+
+``"samples"`` (:mod:`simulations.gaussian_loop`)
+    draws every point; exact for every policy, p_data, corrector and curation rule.
+``"sufficient"`` (:mod:`simulations.sufficient_loop`)
+    draws each batch's sample mean and scatter from their exact Normal–Wishart law; exact in
+    law wherever that holds (Gaussian p_data, no finite-K curation, not
+    ``"accumulate_subsample"``; a clear ``ValueError`` otherwise); cost flat in n.
+``"population"`` (:mod:`simulations.population`)
+    the deterministic n → ∞ map (moment matching); one replicate.
+``"auto"``
+    currently always ``"samples"``: the claims and figures run ``run(spec, seed)`` and their
+    random streams (hence their recorded numbers) stay those of the sample-level engine. Pass
+    ``engine="sufficient"`` for the fast exact engine.
+
+``model="gmm"`` runs the Gaussian-mixture engine (:func:`simulations.gmm_loop.run_gmm`, which
+draws every point: engine ``"samples"`` or ``"auto"``) and returns its
+:class:`~simulations.mixture_trajectory.MixtureTrajectory`. The ``"sufficient"`` and
+``"population"`` engines refuse it, and any point-wise corrector (``spec.corrector`` other than
+``"ideal"``): they are exact for the ideal corrector π_γ of Gaussian models only.
+
+Replicates are split over all local devices (:mod:`simulations.sharding`), one batch per device
+and call, so the result does not depend on the number of devices; it does not depend on
+``batch_size`` in law (bit for bit with the sufficient engine; the sample-level engine's
+compiled program can round differently at large batch sizes).
+"""
 
 from __future__ import annotations
 
-import math
 import numbers
 import sys
 import time
+from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulations.gaussian_loop import compiled_runner, hyper_of, static_of
+from simulations import gaussian_loop, population, sharding, sufficient_loop
+from simulations.gmm_loop import run_gmm
 from simulations.spec import LoopSpec
 from simulations.trajectory import Trajectory
 
-ENGINES = ("auto", "samples")
+ENGINES = ("auto", "samples", "sufficient", "population")
 
 # Replicates per compiled batch are chosen so that one batch's working set stays near this.
 _BATCH_BYTES = 256 * 2**20
@@ -33,12 +62,99 @@ def replicate_keys(seed: int, replicates: int, start: int = 0):
     )
 
 
-def _default_batch(spec: LoopSpec) -> int:
+def resolve_engine(spec: LoopSpec, engine: str = "auto") -> str:
+    """The engine that ``run(spec, engine=engine)`` uses; ``ValueError`` if it cannot run spec.
+
+    ``"auto"`` resolves to ``"samples"`` (see the module docstring; for ``model="gmm"`` that is
+    the mixture engine, which draws every point). ``"sufficient"`` and ``"population"`` are
+    checked against the spec (:func:`sufficient_loop.check_sufficient`,
+    :func:`population.check_population`: Gaussian models and the ideal corrector only), so
+    ``"auto"`` never picks them for a spec they cannot run exactly.
+    """
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "auto":
+        return "samples"
+    if spec.model == "gmm" and engine != "samples":
+        raise ValueError(f"engine={engine!r} cannot run model='gmm' (a mixture fitted by EM); "
+                         "use engine='samples' or 'auto' (simulations.gmm_loop.run_gmm)")
+    if engine == "sufficient":
+        sufficient_loop.check_sufficient(spec)
+    elif engine == "population":
+        population.check_population(spec)
+    return engine
+
+
+def _per_replicate_bytes(spec: LoopSpec, engine: str) -> int:
     d, n, m, t = spec.dim, spec.n_real, spec.num_synthetic, spec.generations
-    pool = spec.pool_size * d if spec.data == "accumulate_subsample" else 0
-    per_step = (n + m) * d + 2 * d * d + pool
-    per_rep = 8 * ((t + 1) * (d + d * d) + 4 * per_step)
+    out = (t + 1) * (d + d * d)
+    if engine == "samples":
+        pool = spec.pool_size * d if spec.data == "accumulate_subsample" else 0
+        work = 4 * ((n + m) * d + 2 * d * d + pool)
+    else:
+        work = 16 * d * d
+    return 8 * (out + work)
+
+
+def _default_batch(spec: LoopSpec, engine: str = "samples") -> int:
+    per_rep = _per_replicate_bytes(spec, engine)
     return int(max(1, min(spec.replicates, _BATCH_BYTES // max(per_rep, 1))))
+
+
+@lru_cache(maxsize=128)
+def _sharded_samples_runner(static):
+    def fn(keys, hyper):
+        return jax.vmap(lambda k: gaussian_loop.replicate_trajectory(static, hyper, k))(keys)
+
+    return sharding.shard_replicates(fn)
+
+
+@lru_cache(maxsize=128)
+def _sharded_sufficient_runner(static):
+    return sharding.shard_replicates(
+        lambda keys, hyper: sufficient_loop.batch_trajectories(static, keys, hyper))
+
+
+def samples_runner(static):
+    """The sample-level engine's compiled ``(keys, hyper) -> (means, covs)`` for ``static``
+    (with several devices, one batch per device)."""
+    if sharding.device_count() == 1:
+        return gaussian_loop.compiled_runner(static)
+    return _sharded_samples_runner(static)
+
+
+def runner_for(engine: str, static):
+    """The compiled ``(keys, hyper) -> (means, covs)`` of a sampling engine (``"samples"`` or
+    ``"sufficient"``) for the shape ``static`` (one per shape, cached; sharded over the local
+    devices when there are several)."""
+    if engine == "samples":
+        return samples_runner(static)
+    if sharding.device_count() == 1:
+        return sufficient_loop.compiled_runner(static)
+    return _sharded_sufficient_runner(static)
+
+
+def engine_runner(spec: LoopSpec, engine: str):
+    """(compiled ``(keys, hyper) -> (means, covs)``, hyper) of a sampling engine for ``spec``."""
+    module = gaussian_loop if engine == "samples" else sufficient_loop
+    return runner_for(engine, module.static_of(spec)), module.hyper_of(spec)
+
+
+def batches(seed: int, total: int, batch_size: int):
+    """Yield ``(start, keys, takes)`` covering replicates ``0 … total − 1``.
+
+    Each call of a compiled runner gets one batch of ``batch_size`` replicates per local
+    device (keys ``fold_in(key(seed), r)``, placed so that device i holds batch i), so every
+    device runs exactly the single-device program on its batch and results are the same on any
+    number of devices. The last call is padded with further replicates, computed and dropped;
+    ``takes`` lists how many replicates of each batch are kept.
+    """
+    per_call = batch_size * sharding.device_count()
+    for lo in range(0, total, per_call):
+        keys = sharding.place_keys(replicate_keys(seed, per_call, lo))
+        takes = [min(batch_size, total - start)
+                 for start in range(lo, min(lo + per_call, total), batch_size)]
+        yield lo, keys, takes
 
 
 def run(
@@ -53,14 +169,28 @@ def run(
 
     Args:
         spec: the loop (validated :class:`LoopSpec`).
-        seed: integer seed; replicate r uses ``fold_in(jax.random.key(seed), r)``.
-        engine: ``"samples"`` draws every point (exact for every policy); ``"auto"`` picks the
-            fastest exact engine available for the spec (currently ``"samples"``).
-        batch_size: replicates per compiled batch (memory bound); results do not depend on it.
+        seed: integer seed; replicate r uses ``fold_in(jax.random.key(seed), r)`` and its
+            generation t ``fold_in(·, t)``.
+        engine: ``"samples"`` (draws every point, exact for every policy), ``"sufficient"``
+            (draws the sufficient statistics, exact in law for Gaussian data and models with
+            the ideal corrector, without finite-K curation or subsampling; cost flat in n),
+            ``"population"`` (the deterministic n → ∞ map, one replicate) or ``"auto"``
+            (currently ``"samples"``).
+        batch_size: replicates per compiled batch and device (memory bound); results do not
+            depend on it in law (see the module docstring).
         progress: print one line per batch on stderr.
 
     Returns:
-        A :class:`Trajectory` with ``means`` ``(R, T+1, d)`` and ``covs`` ``(R, T+1, d, d)``.
+        For ``model="gaussian"`` or ``"gaussian_mean"``: a :class:`Trajectory` with ``means``
+        ``(R, T+1, d)`` and ``covs`` ``(R, T+1, d, d)`` (R = 1 for the population engine).
+        For ``model="gmm"``: what :func:`simulations.gmm_loop.run_gmm` returns, a
+        :class:`~simulations.mixture_trajectory.MixtureTrajectory` (``weights`` ``(R, T+1, m)``,
+        ``means`` ``(R, T+1, m, d)``, ``covs`` ``(R, T+1, m, d, d)``, ``floored``,
+        ``em_iterations`` and ``loglik`` ``(R, T+1)``; ``engine == "gmm"``).
+
+    Raises:
+        ValueError: an unknown engine, or one that cannot run ``spec`` exactly (the message
+            says why); a bad seed or batch size.
     """
     if not isinstance(spec, LoopSpec):
         raise TypeError(f"spec must be a LoopSpec, got {type(spec).__name__}")
@@ -68,10 +198,11 @@ def run(
         raise TypeError(f"seed must be an integer, got {seed!r}")
     if not 0 <= int(seed) < 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    engine = resolve_engine(spec, engine)
+    if spec.model == "gmm":
+        return run_gmm(spec, int(seed), batch_size=batch_size, progress=progress)
     if batch_size is None:
-        batch_size = _default_batch(spec)
+        batch_size = _default_batch(spec, engine)
     elif isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise TypeError(f"batch_size must be an integer, got {batch_size!r}")
     elif batch_size < 1:
@@ -79,25 +210,28 @@ def run(
     batch_size = min(int(batch_size), spec.replicates)
 
     start = time.perf_counter()
-    static, hyper = static_of(spec), hyper_of(spec)
-    runner = compiled_runner(static)
+    if engine == "population":
+        static = population.static_of(spec)
+        means, covs = population.compiled_runner(static)(population.hyper_of(spec))
+        return Trajectory(spec=spec, seed=int(seed), engine=engine, means=np.asarray(means),
+                          covs=np.asarray(covs), seconds=time.perf_counter() - start)
+
+    runner, hyper = engine_runner(spec, engine)
     total = spec.replicates
-    n_batches = math.ceil(total / batch_size)
     means, covs = [], []
-    for b in range(n_batches):
-        lo = b * batch_size
-        keys = replicate_keys(int(seed), batch_size, lo)  # last batch padded to the same shape
+    for lo, keys, takes in batches(int(seed), total, batch_size):
         m, c = runner(keys, hyper)
-        take = min(batch_size, total - lo)
-        means.append(np.asarray(m[:take]))
-        covs.append(np.asarray(c[:take]))
+        for i, take in enumerate(takes):
+            means.append(np.asarray(m[i * batch_size:i * batch_size + take]))
+            covs.append(np.asarray(c[i * batch_size:i * batch_size + take]))
         if progress:
-            print(f"  replicates {lo + take}/{total}", file=sys.stderr, flush=True)
+            done = min(lo + len(takes) * batch_size, total)
+            print(f"  replicates {done}/{total}", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
     return Trajectory(
         spec=spec,
         seed=int(seed),
-        engine="samples",
+        engine=engine,
         means=np.concatenate(means, axis=0),
         covs=np.concatenate(covs, axis=0),
         seconds=seconds,

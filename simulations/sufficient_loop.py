@@ -1,0 +1,632 @@
+"""The sufficient-statistics engine: the Gaussian loop drawn through its sufficient statistics.
+
+A maximum-likelihood Gaussian fit depends on its data only through the count N, the sample mean
+x̄ and the scatter S = Σ (x − x̄)(x − x̄)ᵀ, and for N i.i.d. points from N(μ, C) these are
+independent with exact laws (Anderson 2003, *An Introduction to Multivariate Statistical
+Analysis*, Theorem 3.3.2):
+
+    x̄ ~ N(μ, C/N),        S ~ Wishart_d(N − 1, C).
+
+So a generation never needs its points: this engine draws (x̄, S) of each Gaussian batch directly
+and pools batches with the exact update of :mod:`simulations._stats` (Chan et al. 1979), which is
+what the pooled MLE of the sample-level engine (:mod:`simulations.gaussian_loop`) computes from
+the points. The cost of a generation is O(d³), whatever n and λ.
+
+Wishart draws use the Bartlett decomposition (Bartlett 1933; Anderson 2003, Corollary 7.2.1):
+with C = F Fᵀ (F the Cholesky factor), W = F A Aᵀ Fᵀ where A is lower triangular with
+A_ii² ~ χ²(ν − i + 1) and A_ij ~ N(0, 1) (i > j), all independent. For ν < d (a singular
+Wishart: fewer points than dimensions) the same construction holds with the columns j > ν of A
+and the diagonal entries i > ν set to zero: it is the LQ decomposition of the d × ν Gaussian
+matrix X with X Xᵀ = W (column j of A is the part of row j of X orthogonal to the previous rows).
+
+How each data policy combines the parts (one generation, m = ⌊λn⌋ synthetic points):
+
+* the synthetic batch: m points from N(μ_{t−1}, τ Σ_{t−1}). With the ideal corrector π_γ
+  (Gillman et al. 2024, Def. 4.1) each point comes from the target θ* = N(μ*, Σ*) with probability
+  γ/(1+γ): the number of target points is m₂ ~ Binomial(m, γ/(1+γ)) (random split) or
+  m₂ = m − round(m/(1+γ)) (deterministic split), and given the counts the model part and the
+  target part are two independent Gaussian batches. With K = ∞ curation (Ferbach et al. 2024,
+  Lemma 2.1) and a linear or quadratic reward the model part is drawn from the exact tilt of
+  N(μ_{t−1}, τΣ_{t−1}), again a Gaussian;
+* ``"replace"``: the synthetic batch alone; ``"mix"``: pooled with the fixed real set, whose
+  statistics are drawn once (generation 0) and kept; ``"fresh"``: pooled with n new real points;
+  ``"accumulate"``: pooled into the running pool of everything drawn so far.
+
+The fit divides the pooled scatter by N (``"mle"``) or N − 1 (``"unbiased"``); with
+``model="gaussian_mean"`` the covariance is the truth's and no scatter is drawn.
+
+Exact in law wherever the fit is a function of Gaussian sufficient statistics. It refuses
+(``ValueError``, see :func:`check_sufficient`): a non-Gaussian p_data (the real set's (x̄, S) no
+longer has the Normal–Wishart law), finite K-choice curation (the kept points are not Gaussian),
+a point-wise corrector (``LoopSpec.corrector`` other than ``"ideal"``: it moves the individual
+synthetic points, so the corrected batch is not Gaussian), ``model="gmm"``, and
+``"accumulate_subsample"`` (a subsample without replacement of the pool depends on the
+individual points, not on the pool's statistics).
+
+Counts n and m are traced values, not shapes: one compilation serves every n_real, λ, τ, γ,
+estimator and Gaussian truth of a given (d, T, policy, model) — one trace per shape.
+Numerics: float64 by default, float32 supported. The Binomial counts (:func:`binomial`:
+inversion or Hörmann's BTRS) and the χ² draws (:func:`gamma_variates`: Marsaglia–Tsang) are
+exact rejection samplers whose value in a replicate depends on that replicate's key alone, so
+results do not depend on batching or on the number of devices.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from simulations._stats import Stats
+from theory.rewards import reward_tilt
+
+_TRACES = {"step": 0}
+
+
+def trace_count() -> int:
+    """How many times the sufficient engine's scan body has been traced (compile-count tests)."""
+    return _TRACES["step"]
+
+
+class Params(NamedTuple):
+    mean: Array  # (d,) fitted mean μ_t
+    cov: Array  # (d, d) fitted covariance Σ_t
+
+
+class State(NamedTuple):
+    params: Params  # the current fit θ_t
+    real: Stats  # the real set of generation 0 (kept by "mix")
+    pool: Stats  # everything drawn so far ("accumulate"); unused otherwise
+    started: Array  # () bool, False before generation 0
+
+
+class Info(NamedTuple):
+    mean: Array  # (d,) fitted mean of this generation
+    cov: Array  # (d, d) fitted covariance of this generation
+
+
+class Static(NamedTuple):
+    """Shape-determining configuration: one compilation per distinct value."""
+
+    dim: int
+    generations: int
+    data: str
+    model: str
+    dtype: str
+    corrected: bool
+    correction_split: str = "random"
+    reward_kind: str | None = None  # K = ∞ curation with this reward kind; None: no curation
+
+
+class Hyper(NamedTuple):
+    """Traced hyperparameters (values only; their change never recompiles)."""
+
+    n_real: Array  # () n, number of real points (a float count)
+    n_syn: Array  # () m, synthetic points per generation
+    temperature: Array  # () τ
+    ddof: Array  # () 0 for "mle", 1 for "unbiased"
+    correction_prob: Array  # () γ/(1+γ) (random split)
+    correction_model_points: Array  # () round(m/(1+γ)) model points (deterministic split)
+    target_mean: Array  # (d,) μ* (p_data's mean)
+    target_cov: Array  # (d, d) Σ*
+    target_factor: Array  # (d, d) F* with F* F*ᵀ = Σ*
+    reward_params: tuple  # arrays of the reward (K = ∞ curation), () if none
+
+
+def check_sufficient(spec) -> None:
+    """Raise ``ValueError`` unless the sufficient engine is exact in law for ``spec``.
+
+    Refused: ``model="gmm"`` (a mixture fit is not a function of one Gaussian batch's mean and
+    scatter), a point-wise corrector (``spec.practical_corrector``: it transforms the
+    individual synthetic points, so the corrected batch is not Gaussian; only the ideal π_γ
+    is), ``"accumulate_subsample"``, a non-Gaussian p_data and finite K-choice curation.
+    """
+    if spec.model not in ("gaussian", "gaussian_mean"):
+        raise ValueError(
+            f"engine='sufficient' runs model 'gaussian' or 'gaussian_mean', not "
+            f"{spec.model!r}: a mixture fitted by EM depends on the individual points, not on "
+            "one Gaussian batch's (mean, scatter); use engine='samples' (or 'auto')")
+    if spec.practical_corrector is not None:
+        raise ValueError(
+            f"engine='sufficient' is exact for the ideal corrector pi_gamma only, not "
+            f"corrector={spec.practical_corrector.name!r}: a point-wise corrector transforms "
+            "the individual synthetic points, so the corrected batch is no longer Gaussian and "
+            "its (mean, scatter) has no Normal-Wishart law; use engine='samples'")
+    if spec.data == "accumulate_subsample":
+        raise ValueError(
+            "engine='sufficient' cannot run data='accumulate_subsample': a subsample drawn "
+            "without replacement from the pool depends on the individual pooled points, not "
+            "only on the pool's sufficient statistics; use engine='samples'")
+    if spec.truth.kind != "gaussian":
+        raise ValueError(
+            f"engine='sufficient' needs a Gaussian p_data (truth kind 'gaussian'), got "
+            f"{spec.truth.kind!r}: the real set's (mean, scatter) has the Normal-Wishart law "
+            "only for Gaussian data; use engine='samples'")
+    if spec.curated and spec.curation_k != math.inf:
+        raise ValueError(
+            f"engine='sufficient' cannot run finite K-choice curation (curation_k="
+            f"{spec.curation_k}): the kept points are not Gaussian, so their statistics have "
+            "no Normal-Wishart law; use engine='samples' (curation_k=inf is supported)")
+
+
+def static_of(spec) -> Static:
+    check_sufficient(spec)
+    return Static(
+        dim=spec.dim,
+        generations=spec.generations,
+        data=spec.data,
+        model=spec.model,
+        dtype=spec.dtype,
+        corrected=spec.correction_strength > 0,
+        correction_split=spec.correction_split,
+        reward_kind=spec.reward.kind if spec.curated else None,
+    )
+
+
+def hyper_of(spec) -> Hyper:
+    dt = jnp.dtype(spec.dtype)
+    gamma = spec.correction_strength
+    inf = gamma == math.inf
+    m = spec.num_synthetic
+    prob = 1.0 if inf else gamma / (1.0 + gamma)
+    model_points = 0.0 if inf else float(min(m, round(m / (1.0 + gamma))))
+    cov = jnp.asarray(spec.truth_cov, jnp.float64)
+    return Hyper(
+        n_real=jnp.asarray(spec.n_real, dt),
+        n_syn=jnp.asarray(m, dt),
+        temperature=jnp.asarray(spec.temperature, dt),
+        ddof=jnp.asarray(1.0 if spec.estimator == "unbiased" else 0.0, dt),
+        correction_prob=jnp.asarray(prob, dt),
+        correction_model_points=jnp.asarray(model_points, dt),
+        target_mean=jnp.asarray(spec.truth_mean, dt),
+        target_cov=cov.astype(dt),
+        target_factor=cov_factor(cov).astype(dt),
+        reward_params=spec.reward.params(dt) if spec.curated else (),
+    )
+
+
+# ------------------------------------------------------------------------------ primitives
+def cov_factor(cov: Array) -> Array:
+    """A lower-triangular F with F Fᵀ = Σ for a positive semi-definite Σ, shape (d, d).
+
+    d ≤ 2: the closed-form Cholesky factor, clipped so that a singular (collapsed) Σ gives a
+    singular F, never NaN: F₁₁ = √a, F₂₁ = b/F₁₁ (0 when a = 0), F₂₂ = √max(c − F₂₁², 0).
+    d ≥ 3: LAPACK Cholesky of Σ/s + 16 d ε I (s the largest diagonal entry, ε the dtype's
+    machine epsilon), times √s: the relative shift 16 d ε is at the rounding level of Σ itself
+    and keeps a numerically singular Σ factorizable. A covariance whose entries have lost
+    precision to underflow (s < tiny/ε, about 1e-292 in float64, 1e-31 in float32: a collapsed
+    loop) gives F = 0.
+    """
+    d = cov.shape[-1]
+    if d == 1:
+        return jnp.sqrt(jnp.clip(cov, 0.0, None))
+    if d == 2:
+        a, b, c = cov[0, 0], 0.5 * (cov[0, 1] + cov[1, 0]), cov[1, 1]
+        f11 = jnp.sqrt(jnp.clip(a, 0.0, None))
+        f21 = jnp.where(f11 > 0, b / jnp.where(f11 > 0, f11, 1.0), 0.0)
+        f22 = jnp.sqrt(jnp.clip(c - f21 * f21, 0.0, None))
+        zero = jnp.zeros_like(a)
+        return jnp.stack([jnp.stack([f11, zero]), jnp.stack([f21, f22])])
+    info = jnp.finfo(cov.dtype)
+    scale = jnp.max(jnp.diagonal(cov))
+    usable = scale >= info.tiny / info.eps
+    safe = jnp.where(usable, scale, 1.0)
+    sym = 0.5 * (cov + cov.T) / safe + 16.0 * d * info.eps * jnp.eye(d, dtype=cov.dtype)
+    chol = jnp.linalg.cholesky(jnp.where(usable, sym, jnp.eye(d, dtype=cov.dtype)))
+    return jnp.where(usable, chol * jnp.sqrt(safe), 0.0)
+
+
+# Streams of a generation key: the batches' uniforms use the key's own counters 0, 1, … (a few
+# dozen); the corrector's Binomial count and the samplers' rare extra proposals use
+# fold_in(key, constant) with constants far beyond those counters (fold_in(key, c) is the
+# generator's block c of the key, so small constants would reuse the batches' numbers). The
+# batches come in the order model part, fresh real set, target part, and a batch's numbers do
+# not depend on how many batches follow, so a corrected loop at γ = 0 reproduces the
+# uncorrected loop exactly.
+_COUNT_STREAM = 0x9E3779B9
+_MORE_STREAM = 0x7F4A7C15
+
+_PROPOSALS = 1  # Marsaglia–Tsang proposals drawn up front per χ² value (then a fallback loop)
+
+
+def _work_dtype():
+    return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+
+
+def box_muller(u1: Array, u2: Array) -> tuple[Array, Array]:
+    """Two independent N(0, 1) arrays from two independent U[0, 1) arrays (Box & Muller 1958):
+    r = √(−2 log(1 − u₁)), (r cos 2πu₂, r sin 2πu₂)."""
+    r = jnp.sqrt(-2.0 * jnp.log1p(-u1))
+    angle = 2.0 * jnp.pi * u2
+    return r * jnp.cos(angle), r * jnp.sin(angle)
+
+
+class Noise(NamedTuple):
+    """The random numbers of a generation's B Gaussian batches, drawn by one generator call
+    (their count, not the number of points, sets the cost; one call keeps the compiled
+    program small)."""
+
+    z_mean: Array  # (B, d) N(0, 1) for the sample means
+    z_off: Array  # (B, d(d−1)/2) N(0, 1) below the Bartlett diagonals
+    x: Array  # (K, B, d) N(0, 1) Marsaglia–Tsang proposals
+    u: Array  # (K, B, d) U(0, 1) acceptance uniforms
+
+
+def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
+    """:class:`Noise` for ``batches`` batches, in the working dtype (float64 under x64)."""
+    wt = _work_dtype()
+    n_off = d * (d - 1) // 2 if scatter else 0
+    k = _PROPOSALS if scatter else 0
+    n_norm = d + n_off + k * d
+    pairs = -(-n_norm // 2)
+    w = jax.random.uniform(key, (batches, 2 * pairs + k * d), wt)
+    cos, sin = box_muller(w[:, :pairs], w[:, pairs:2 * pairs])
+    z = jnp.concatenate([cos, sin], axis=1)[:, :n_norm]
+    return Noise(
+        z_mean=z[:, :d],
+        z_off=z[:, d:d + n_off],
+        x=jnp.moveaxis(z[:, d + n_off:].reshape(batches, k, d), 1, 0),
+        u=jnp.moveaxis(w[:, 2 * pairs:].reshape(batches, k, d), 1, 0),
+    )
+
+
+def gamma_from_noise(x, u, key, shape_a: Array) -> Array:
+    """Gamma(a) draws (unit scale) for a traced array ``a`` > 0, exact (rejection sampling).
+
+    Marsaglia & Tsang (2000), "A simple method for generating gamma variables": for a' ≥ 1,
+    d = a' − 1/3, c = 1/√(9d), propose v = (1 + c x)³ with x ~ N(0, 1) and accept d·v when
+    v > 0 and u < h(x) = exp(x²/2 + d(1 − v + log v)) (the squeeze u < 1 − 0.0331 x⁴ is a
+    shortcut inside that region), u ~ U(0, 1). Each value takes the first accepted of a
+    sequence of i.i.d. proposals: the K given in ``x``, ``u`` (shape (K, *a.shape)), then
+    (rarely: the rejection rate is below 5 %) a ``while_loop`` over fresh proposals drawn from
+    ``key`` until every value is accepted, so the law is exact.
+
+    a < 1 is boosted, Gamma(a) = Gamma(a + 1)·U^{1/a}, with U = u/h(x) of the accepted
+    proposal: given acceptance, u is uniform on (0, h(x)), so u/h(x) is U(0, 1) and
+    independent of x (the acceptance uniform is recycled, no further number is drawn).
+    Computed in float64 whenever x64 is enabled (the acceptance test cancels for large a),
+    returned in a's dtype.
+    """
+    out_dtype = shape_a.dtype
+    wt = _work_dtype()
+    a = shape_a.astype(wt)
+    boosted = a < 1.0
+    a1 = jnp.where(boosted, a + 1.0, a)
+    d = a1 - 1.0 / 3.0
+    c = 1.0 / jnp.sqrt(9.0 * d)
+
+    def accept(x, u):
+        v = (1.0 + c * x) ** 3
+        pos = v > 0
+        logv = jnp.log(jnp.where(pos, v, 1.0))
+        log_h = jnp.minimum(0.5 * x * x + d * (1.0 - v + logv), 0.0)
+        ok = pos & ((u < 1.0 - 0.0331 * x**4) | (jnp.log(u) < log_h))
+        return ok, d * v, u * jnp.exp(-log_h)
+
+    ok, val, spare = accept(x.astype(wt), u.astype(wt))
+    first = jnp.argmax(ok, axis=0)[None]
+    value = jnp.take_along_axis(val, first, axis=0)[0]
+    spare = jnp.take_along_axis(spare, first, axis=0)[0]
+    done = jnp.any(ok, axis=0)
+
+    def cond(carry):
+        return ~jnp.all(carry[2])
+
+    def body(carry):
+        value, spare, done, i = carry
+        w = jax.random.uniform(jax.random.fold_in(key, i), a.shape + (3,), wt)
+        acc, v, sp = accept(box_muller(w[..., 0], w[..., 1])[0], w[..., 2])
+        take = acc & ~done
+        return jnp.where(take, v, value), jnp.where(take, sp, spare), done | acc, i + 1
+
+    init = (value, spare, done, jnp.zeros((), jnp.uint32))
+    value, spare, _, _ = jax.lax.while_loop(cond, body, init)
+    exponent = 1.0 / jnp.where(boosted, a, 1.0)
+    boost = jnp.where(boosted, jnp.clip(spare, 0.0, 1.0) ** exponent, 1.0)
+    return (value * boost).astype(out_dtype)
+
+
+def gamma_variates(key, shape_a: Array) -> Array:
+    """Gamma(a) draws for a traced array ``a`` > 0 (:func:`gamma_from_noise` with its own
+    random numbers)."""
+    wt = _work_dtype()
+    k = _PROPOSALS
+    w = jax.random.uniform(key, (3 * k,) + shape_a.shape, wt)
+    x = box_muller(w[:k], w[k:2 * k])[0]
+    return gamma_from_noise(x, w[2 * k:], jax.random.fold_in(key, _MORE_STREAM), shape_a)
+
+
+_BTRS_PROPOSALS = 4
+_LOG_FACT_SMALL = tuple(math.lgamma(k + 1.0) for k in range(10))
+
+
+def log_factorial(k: Array) -> Array:
+    """log k! for whole numbers k ≥ 0: a table below 10, else Stirling's series to the k⁻⁹
+    term, (k + ½) log k − k + ½ log 2π + 1/(12k) − 1/(360k³) + 1/(1260k⁵) − 1/(1680k⁷)
+    + 1/(1188k⁹), whose truncation error is below 691/(360360 k¹¹) ≤ 2e-14 (the float64
+    rounding of log k! ≥ 15 itself)."""
+    small = jnp.asarray(_LOG_FACT_SMALL, k.dtype)[jnp.clip(k, 0, 9).astype(jnp.int32)]
+    kk = jnp.maximum(k, 10.0)
+    r = 1.0 / kk
+    r2 = r * r
+    series = r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680
+                                                                        - r2 / 1188))))
+    big = (kk + 0.5) * jnp.log(kk) - kk + 0.5 * math.log(2.0 * math.pi) + series
+    return jnp.where(k < 10, small, big)
+
+
+def binomial(key, count: Array, prob: Array) -> Array:
+    """One Binomial(count, prob) draw for traced scalars (count a whole number ≥ 0, prob in
+    [0, 1]), exact, and a function of ``key`` alone (under ``vmap`` a lane's value never depends
+    on the other lanes: each lane keeps its *first* accepted proposal).
+
+    With q = min(p, 1 − p), the draw is made for q and flipped (count − X) when p > 1/2:
+
+    * count·q ≤ 10: inversion by sequential search, X = min{k : F(k) ≥ U} with F summed from
+      p(0) = (1 − q)^count and the pmf ratios p(k)/p(k−1) = (count − k + 1) q/(k (1 − q))
+      (X + 1 steps, about count·q + 1 on average);
+    * otherwise Hörmann's (1993) BTRS transformed rejection, "The generation of binomial random
+      variates", J. Stat. Comput. Simul. 46: u = U − 1/2, v = V, k = ⌊(2a/u_s + b) u + c⌋ with
+      u_s = 1/2 − |u|, accepted at once when u_s ≥ 0.07 and v ≤ v_r, else when
+      log(v α/(a/u_s² + b)) ≤ h − log k! − log (count − k)! + (k − m) log(q/(1 − q)),
+      h = log m! + log (count − m)!, m = ⌊(count + 1) q⌋ (:func:`log_factorial`); four
+      proposals up front, then a ``while_loop`` until one is accepted.
+
+    The two methods are the branches of a ``lax.cond``: with count and prob shared by a batch
+    of replicates (one loop's hyperparameters) only one of them runs.
+    """
+    wt = _work_dtype()
+    n = jnp.asarray(count, wt)
+    p = jnp.asarray(prob, wt)
+    flip = p > 0.5
+    q = jnp.clip(jnp.where(flip, 1.0 - p, p), 0.0, 0.5)
+    trivial = (q <= 0.0) | (n <= 0.0)
+    small = (n * q <= 10.0) | trivial
+    qs = jnp.where(trivial, 0.5, q)
+
+    def inversion(key):
+        u0 = jax.random.uniform(key, (), wt)
+        ratio_q = qs / (1.0 - qs)
+
+        def cond(c):
+            k, _, cdf_k = c
+            return (cdf_k < u0) & (k < n)
+
+        def body(c):
+            k, pmf_k, cdf_k = c
+            pmf_next = pmf_k * (n - k) / (k + 1.0) * ratio_q
+            return k + 1.0, pmf_next, cdf_k + pmf_next
+
+        pmf0 = jnp.exp(n * jnp.log1p(-qs))
+        return jax.lax.while_loop(cond, body, (jnp.zeros((), wt), pmf0, pmf0))[0]
+
+    def btrs_branch(key):
+        spq = jnp.sqrt(n * qs * (1.0 - qs))
+        b = 1.15 + 2.53 * spq
+        a = -0.0873 + 0.0248 * b + 0.01 * qs
+        c = n * qs + 0.5
+        v_r = 0.92 - 4.2 / b
+        alpha = (2.83 + 5.1 / b) * spq
+        lpq = jnp.log(qs / (1.0 - qs))
+        mode = jnp.floor((n + 1.0) * qs)
+        h = log_factorial(mode) + log_factorial(n - mode)
+
+        def btrs(uu, vv):
+            u = uu - 0.5
+            us = 0.5 - jnp.abs(u)
+            k = jnp.floor((2.0 * a / jnp.maximum(us, 1e-300) + b) * u + c)
+            inside = (k >= 0) & (k <= n)
+            quick = (us >= 0.07) & (vv <= v_r)
+            kk = jnp.clip(k, 0.0, n)
+            lhs = jnp.log(vv * alpha / (a / jnp.maximum(us * us, 1e-300) + b))
+            rhs = h - log_factorial(kk) - log_factorial(n - kk) + (kk - mode) * lpq
+            return inside & (quick | (lhs <= rhs)), kk
+
+        w = jax.random.uniform(key, (2, _BTRS_PROPOSALS), wt)
+        ok, ks_b = btrs(w[0], w[1])
+        value = ks_b[jnp.argmax(ok)]
+        more = jax.random.fold_in(key, _MORE_STREAM)
+
+        def body(carry):
+            value, done, i = carry
+            uv = jax.random.uniform(jax.random.fold_in(more, i), (2,), wt)
+            acc, k = btrs(uv[0], uv[1])
+            return jnp.where(acc & ~done, k, value), done | acc, i + 1
+
+        init = (value, jnp.any(ok), jnp.zeros((), jnp.uint32))
+        return jax.lax.while_loop(lambda c: ~c[1], body, init)[0]
+
+    value = jax.lax.cond(small, inversion, btrs_branch, key)
+    value = jnp.where(trivial, 0.0, value)
+    value = jnp.where(flip, n - value, value)
+    return value.astype(jnp.asarray(count).dtype)
+
+
+def bartlett_factors(noise: Noise, key, df: Array, d: int, dtype) -> Array:
+    """Lower-triangular A_b, (B, d, d), with A_b A_bᵀ ~ Wishart_d(df_b, I), df (B,) traced
+    integers ≥ 0.
+
+    A_ii = √χ²(df − i) (0-based i; 0 when df ≤ i; χ²(ν) = 2 Gamma(ν/2)), A_ij ~ N(0, 1) for
+    i > j with j < df, other entries 0 (the singular case df < d included; module docstring).
+    """
+    nu = df[:, None] - jnp.arange(d, dtype=dtype)  # (B, d)
+    pos = nu > 0
+    g = gamma_from_noise(noise.x, noise.u, key, jnp.where(pos, 0.5 * nu, 1.0))
+    diag = jnp.sqrt(jnp.where(pos, 2.0 * g, 0.0)).astype(dtype)
+    a = jax.vmap(jnp.diag)(diag)
+    if d > 1:
+        rows, cols = np.tril_indices(d, -1)
+        z = jnp.where(jnp.asarray(cols, dtype) < df[:, None], noise.z_off.astype(dtype), 0.0)
+        a = a.at[:, rows, cols].set(z)
+    return a
+
+
+def wishart(key, df, factor: Array) -> Array:
+    """One Wishart_d(df, F Fᵀ) draw, F A Aᵀ Fᵀ with A from :func:`bartlett_factors`."""
+    d = factor.shape[-1]
+    noise = draw_noise(key, 1, d, True)
+    df = jnp.reshape(jnp.asarray(df, factor.dtype), (1,))
+    fa = factor @ bartlett_factors(noise, jax.random.fold_in(key, _MORE_STREAM), df, d,
+                                   factor.dtype)[0]
+    return fa @ fa.T
+
+
+def gaussian_batches(noise: Noise, key, counts: Array, means: Array, factors: Array,
+                     scatter: bool) -> Stats:
+    """Statistics of B Gaussian batches, drawn without the points: batch b has ``counts[b]``
+    i.i.d. points of N(means[b], F_b F_bᵀ), ``factors[b] = F_b``.
+
+    x̄_b = μ_b + F_b z_b/√N_b, z_b ~ N(0, I), and S_b = F_b A_b A_bᵀ F_bᵀ with
+    A_b ~ :func:`bartlett_factors`(N_b − 1), all independent. Counts are traced and may be 0
+    (x̄ is then a finite placeholder and S = 0; :func:`merge` gives it no weight).
+    ``scatter=False`` skips S (known-covariance model). Returns Stats with a leading B axis.
+    """
+    d = means.shape[-1]
+    dt = means.dtype
+    z = noise.z_mean.astype(dt)
+    root_n = jnp.sqrt(jnp.maximum(counts, 1.0))[:, None]
+    xbar = means + jnp.einsum("bij,bj->bi", factors, z) / root_n
+    if scatter:
+        fa = factors @ bartlett_factors(noise, key, jnp.maximum(counts - 1.0, 0.0), d, dt)
+        s = fa @ jnp.swapaxes(fa, -1, -2)
+    else:
+        s = jnp.zeros((counts.shape[0], d, d), dt)
+    return Stats(counts, xbar, s)
+
+
+def _batch(stats: Stats, b: int) -> Stats:
+    return Stats(stats.count[b], stats.mean[b], stats.scatter[b])
+
+
+def merge(a: Stats, b: Stats) -> Stats:
+    """Exact statistics of the union of two samples (Chan et al. 1979), either possibly empty.
+
+    N = N_a + N_b, δ = x̄_b − x̄_a, x̄ = x̄_a + δ N_b/N, S = S_a + S_b + δδᵀ N_a N_b/N; an empty
+    side contributes nothing (its placeholder mean gets weight 0).
+    """
+    n = a.count + b.count
+    safe = jnp.where(n > 0, n, 1.0)
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.count / safe)
+    scatter = a.scatter + b.scatter + jnp.outer(delta, delta) * (a.count * b.count / safe)
+    return Stats(n, mean, scatter)
+
+
+# ------------------------------------------------------------------------------ the loop
+def make_loop(static: Static, hyper: Hyper):
+    """Build ``(init, step)`` for one replicate of the loop described by ``static``."""
+    full_cov = static.model == "gaussian"
+    data = static.data
+    d = static.dim
+
+    def fit(stats: Stats) -> Params:
+        if not full_cov:
+            return Params(stats.mean, hyper.target_cov)
+        cov = stats.scatter / (stats.count - hyper.ddof)
+        return Params(stats.mean, 0.5 * (cov + cov.T))
+
+    def model_law(params: Params):
+        """(mean, factor) of the law the model part is drawn from: N(μ, τΣ) or its tilt."""
+        cov = params.cov if full_cov else hyper.target_cov
+        if static.reward_kind is not None:
+            t_mean, t_cov = reward_tilt(static.reward_kind, hyper.reward_params, params.mean,
+                                        hyper.temperature * cov)
+            return t_mean, cov_factor(t_cov)
+        root_tau = jnp.sqrt(hyper.temperature)
+        factor = cov_factor(params.cov) if full_cov else hyper.target_factor
+        return params.mean, root_tau * factor
+
+    def model_count(key):
+        """Number of synthetic points drawn from the model (the rest come from θ*)."""
+        m = hyper.n_syn
+        if static.correction_split == "deterministic":
+            return hyper.correction_model_points
+        return m - binomial(key, m, hyper.correction_prob)
+
+    def draw(key, counts, means, factors) -> Stats:
+        noise = draw_noise(key, counts.shape[0], d, full_cov)
+        more = jax.random.fold_in(key, _MORE_STREAM)
+        return gaussian_batches(noise, more, counts, means, factors, full_cov)
+
+    dt = hyper.target_mean.dtype
+    empty = Stats(jnp.zeros((), dt), jnp.zeros((d,), dt), jnp.zeros((d, d), dt))
+
+    def init(key) -> State:
+        """The state before generation 0 (no data yet); generation 0 is the first ``step``."""
+        del key  # the real set is drawn by the first step, from its generation key
+        return State(Params(hyper.target_mean, hyper.target_cov), empty, empty,
+                     jnp.zeros((), bool))
+
+    def step(key, state: State):
+        _TRACES["step"] += 1
+        first = ~state.started  # generation 0: batch 0 is the real set, the others are empty
+        none = jnp.zeros((), dt)
+        mean, factor = model_law(state.params)
+        # the generation's batches: the model part, [a fresh real set], [the target part]
+        counts = [jnp.where(first, hyper.n_real, hyper.n_syn)]
+        means = [jnp.where(first, hyper.target_mean, mean)]
+        factors = [jnp.where(first, hyper.target_factor, factor)]
+        if data == "fresh":
+            counts.append(jnp.where(first, none, hyper.n_real))
+            means.append(hyper.target_mean)
+            factors.append(hyper.target_factor)
+        if static.corrected:
+            m_model = model_count(jax.random.fold_in(key, _COUNT_STREAM))
+            counts[0] = jnp.where(first, hyper.n_real, m_model)
+            counts.append(jnp.where(first, none, hyper.n_syn - m_model))
+            means.append(hyper.target_mean)
+            factors.append(hyper.target_factor)
+        batches = draw(key, jnp.stack(counts), jnp.stack(means), jnp.stack(factors))
+        # an empty batch merged into a non-empty one leaves it unchanged, bit for bit
+        synth = _batch(batches, 0)
+        if static.corrected:
+            synth = merge(synth, _batch(batches, len(counts) - 1))
+        pool = state.pool
+        real = jax.tree.map(lambda a, b: jnp.where(first, a, b), synth, state.real)
+        if data == "replace":
+            stats = synth
+        elif data == "mix":
+            stats = merge(state.real, synth)  # generation 0: the empty set (zeros) + real
+        elif data == "fresh":
+            stats = merge(synth, _batch(batches, 1))
+        elif data == "accumulate":
+            pool = merge(pool, synth)
+            stats = pool
+        else:  # pragma: no cover - check_sufficient refuses the rest
+            raise ValueError(f"engine='sufficient' cannot run data={data!r}")
+        params = fit(stats)
+        return State(params, real, pool, jnp.ones((), bool)), Info(params.mean, params.cov)
+
+    return init, step
+
+
+def replicate_trajectory(static: Static, hyper: Hyper, key):
+    """Fitted (means, covs) of one replicate, ``(T+1, d)`` and ``(T+1, d, d)``.
+
+    Keys: generation t (t = 0 … T, 0 being the fit on the real data) uses ``fold_in(key, t)``,
+    as in the sample-level engine. Generation 0 runs through ``step`` as well (one copy of the
+    drawing code in the compiled program).
+    """
+    init, step = make_loop(static, hyper)
+
+    def body(carry, t):
+        return step(jax.random.fold_in(key, t), carry)
+
+    _, info = jax.lax.scan(body, init(key), jnp.arange(static.generations + 1))
+    return info.mean, info.cov
+
+
+def batch_trajectories(static: Static, keys, hyper: Hyper):
+    """``vmap`` of :func:`replicate_trajectory` over replicate keys (leading axis)."""
+    return jax.vmap(lambda k: replicate_trajectory(static, hyper, k))(keys)
+
+
+@lru_cache(maxsize=128)
+def compiled_runner(static: Static):
+    """A jitted function ``(replicate_keys, hyper) -> (means, covs)`` for this shape."""
+    return jax.jit(lambda keys, hyper: batch_trajectories(static, keys, hyper))
