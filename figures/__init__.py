@@ -15,6 +15,7 @@ from figures import (  # noqa: E402, F401
     ferbach2024,
     gillman2024,
     kazdan2025,
+    mixtures,
     suresh2024,
 )
 from figures._registry import FIGURES  # noqa: E402

@@ -852,3 +852,4 @@ declare_numerical(
 # Records of the other paper families register themselves on import.
 from theory import derivations_correction as _correction  # noqa: E402,F401
 from theory import derivations_curation as _curation  # noqa: E402,F401
+from theory import derivations_mixtures as _mixtures  # noqa: E402,F401

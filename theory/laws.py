@@ -169,7 +169,7 @@ class GaussianMixtureLaw:
         if mu.ndim != 2 or mu.shape[0] != w.size:
             raise ValueError(f"mixture means must have shape ({w.size}, d), got {mu.shape}")
         d = mu.shape[1]
-        cv = np.asarray(covs, dtype=np.float64)
+        cv = np.array(covs, dtype=np.float64)  # a copy: written into below
         if cv.ndim == 1 and d == 1 and cv.size == w.size:
             cv = cv[:, None, None]
         if cv.shape != (w.size, d, d):

@@ -113,3 +113,10 @@ def test_type_errors():
         as_law("normal", 1)
     with pytest.raises(TypeError):
         StudentTLaw("5", [0.0], [[1.0]])
+
+
+def test_mixture_accepts_read_only_covariances():
+    """A broadcast (read-only) covariance stack is copied, not written into."""
+    covs = np.broadcast_to(np.eye(2), (3, 2, 2))
+    law = GaussianMixtureLaw(np.ones(3) / 3, np.zeros((3, 2)), covs)
+    assert np.allclose(law.moments[1], np.eye(2))
