@@ -21,7 +21,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 _SCRIPT = textwrap.dedent('''
-    import os, sys, time
+    import os, signal, sys, time
+    # a shell starts background jobs (e.g. a CI runner's) with SIGINT ignored and children
+    # inherit that; restore Python's Ctrl-C handler, which a terminal would give
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from paper_checks.claim import Measurement, claim
     from paper_checks.cli import checks_main
 
@@ -63,10 +66,22 @@ def _log(tmp_path):
     return path.read_text().split() if path.exists() else []
 
 
+@pytest.fixture
+def processes():
+    """Children started by a test; killed and reaped (pipes closed) whatever the outcome."""
+    started = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_killed_check_run_resumes(tmp_path, sig):
+def test_killed_check_run_resumes(tmp_path, sig, processes):
     partial = tmp_path / "out.json.partial"
     proc = _start(tmp_path, slow=True)
+    processes.append(proc)
     deadline = time.monotonic() + 120
     # wait until the slow claim has started: the first claim is then in the checkpoint
     while "zzresume.b_slow" not in _log(tmp_path):
@@ -84,6 +99,7 @@ def test_killed_check_run_resumes(tmp_path, sig):
     assert list(saved["claims"]) == ["zzresume.a_fast"]
 
     proc = _start(tmp_path, slow=False)
+    processes.append(proc)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     # the rerun evaluated only the unfinished claims

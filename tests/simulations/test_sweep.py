@@ -124,6 +124,9 @@ def test_save_resume_in_process(tmp_path):
 
 CHILD = r"""
 import os, signal, sys
+# a shell starts background jobs (e.g. a CI runner's) with SIGINT ignored and children inherit
+# that; restore Python's Ctrl-C handler, which a terminal would give
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from simulations import LoopSpec
 from simulations.sweep import sweep
 
@@ -168,9 +171,16 @@ def test_resume_after_sigkill_and_sigint(tmp_path):
         procs[how] = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(folder / "grid.npz"), how, str(stop)], cwd=ROOT,
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    full = sweep(CHEAP, CHEAP_GRID, seed=5, engine="sufficient", metrics=CHEAP_METRICS)
+    try:
+        full = sweep(CHEAP, CHEAP_GRID, seed=5, engine="sufficient", metrics=CHEAP_METRICS)
+        errs = {how: proc.communicate(timeout=600)[1] for how, proc in procs.items()}
+    finally:  # never leave a child (or its pipes) behind
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
     for how, proc in procs.items():
-        _, err = proc.communicate(timeout=600)
+        err = errs[how]
         assert proc.returncode == -getattr(signal, how), (how, proc.returncode, err[-2000:])
     for how, (folder, stop) in jobs.items():
         path = folder / "grid.npz"
