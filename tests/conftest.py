@@ -77,6 +77,19 @@ SLOW_TIER = {
     "tests/theory/test_derivations_mixtures.py::test_l2_record_equals_numeric",
     "tests/theory/test_laws.py::test_float32_sampling",
     "tests/theory/test_mixtures.py::test_kl_mc_of_a_mixture_with_itself_is_exactly_zero",
+    "tests/theory/test_mixtures.py::test_mw2_gelbrich_random_2d",
+    "tests/simulations/test_engine_vs_theory.py::test_known_covariance_mix_and_subsample_match_"
+    "theory[d2-n20-t3-mle-float64]",
+    "tests/simulations/test_engine_correctors.py::test_identity_at_gamma_zero[ot]",
+    "tests/simulations/test_engine_correctors.py::test_identity_at_gamma_zero[centroid]",
+    "tests/simulations/test_engine_correctors.py::test_full_strength_corrector_refits_on_target_"
+    "draws[histogram_authors]",
+    "tests/simulations/test_engine.py::test_replicate_prefix_is_stable",
+    "tests/simulations/test_curation.py::test_curated_draws_have_law_p_times_h[7-1.3]",
+    # → tests/test_examples.py and tests/paper_checks/test_simulate_outputs.py run simulate
+    "tests/paper_checks/test_harness.py::test_simulate_command",
+    # → test_numpy_baseline_runs_the_same_loop_as_the_engine; `selfconsuming bench --quick`
+    "tests/test_bench.py::test_quick_benchmark_prints_and_writes_every_measurement",
 }
 
 
