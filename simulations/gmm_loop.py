@@ -48,7 +48,7 @@ from jax import Array
 from simulations.curation import select
 from simulations.gaussian_loop import subsample_mask
 from simulations.mixture_trajectory import MixtureTrajectory
-from simulations.spec import LoopSpec
+from simulations.spec import LoopSpec, check_seed
 from theory.distances import symmetric_eigh
 from theory.laws import sample_law
 from theory.rewards import reward_tilt, reward_value
@@ -517,10 +517,7 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
     """
     if not isinstance(spec, LoopSpec):
         raise TypeError(f"spec must be a LoopSpec, got {type(spec).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    check_seed(seed)
     static, hyper = static_of(spec), hyper_of(spec)
     if batch_size is None:
         batch_size = max(1, min(spec.replicates, _BATCH_BYTES // _per_replicate_bytes(spec)))

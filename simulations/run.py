@@ -41,7 +41,7 @@ import numpy as np
 
 from simulations import gaussian_loop, population, sharding, sufficient_loop
 from simulations.gmm_loop import run_gmm
-from simulations.spec import LoopSpec
+from simulations.spec import LoopSpec, check_seed
 from simulations.trajectory import Trajectory
 
 ENGINES = ("auto", "samples", "sufficient", "population")
@@ -194,10 +194,7 @@ def run(
     """
     if not isinstance(spec, LoopSpec):
         raise TypeError(f"spec must be a LoopSpec, got {type(spec).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    check_seed(seed)
     engine = resolve_engine(spec, engine)
     if spec.model == "gmm":
         return run_gmm(spec, int(seed), batch_size=batch_size, progress=progress)

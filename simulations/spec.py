@@ -53,6 +53,16 @@ def _check_float(name: str, value, *, low: float, low_open: bool, allow_inf: boo
     return x
 
 
+def check_seed(seed) -> int:
+    """A run's integer seed in [0, 2**63) (``run``, ``run_gmm``, ``sweep``); TypeError or
+    ValueError naming it otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    if not 0 <= int(seed) < 2**63:
+        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    return int(seed)
+
+
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")

@@ -58,7 +58,7 @@ import numpy as np
 
 from simulations import gaussian_loop, population, sufficient_loop
 from simulations.run import resolve_engine
-from simulations.spec import LoopSpec
+from simulations.spec import LoopSpec, check_seed
 from simulations.trajectory import _METRIC_FNS, METRICS
 from theory.rewards import reward_expected
 
@@ -380,11 +380,7 @@ def sweep(
     start = time.perf_counter()
     if not isinstance(spec, LoopSpec):
         raise TypeError(f"spec must be a LoopSpec, got {type(spec).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-    seed = int(seed)
+    seed = check_seed(seed)
     over = _check_over(spec, over)
     metrics = _check_metrics(metrics)
     if not isinstance(engine, str):
