@@ -55,6 +55,7 @@ from theory.rewards import reward_tilt, reward_value
 
 __all__ = [
     "EMPTY_MASS",
+    "EM_GROUP",
     "EMInfo",
     "GMM_POLICIES",
     "MixtureParams",
@@ -70,6 +71,7 @@ EMPTY_MASS = 1e-6  # responsibility mass (in points) below which a component is 
 _LOG_2PI = math.log(2.0 * math.pi)
 _TRACES = {"step": 0}
 _BATCH_BYTES = 256 * 2**20
+EM_GROUP = 8  # replicates vmap-ed together; see compiled_runner
 
 
 def trace_count() -> int:
@@ -87,27 +89,35 @@ class EMInfo(NamedTuple):
     iterations: Array  # () int32, M-steps taken
     loglik: Array  # () mean log-likelihood of the training data at the returned fit
     floored: Array  # () int32, components floored or empty in the last M-step
+    start_loglik: Array  # () mean log-likelihood of the training data at the starting fit
 
 
 # --------------------------------------------------------------------------- EM pieces
-def _component_logpdf(x, params: MixtureParams):
-    """log w_j + log N(x_i; μ_j, Σ_j), shape (N, m)."""
-    d = x.shape[-1]
+# The EM pieces take the data transposed, ``xt`` of shape (d, N), and return responsibilities
+# of shape (m, N): with the point axis last (the minor axis in memory) XLA fuses each step into
+# a few vectorised loops over N; the (N, m, d) layout was about three times slower on CPU.
+def _component_logpdf(xt, params: MixtureParams):
+    """log w_j + log N(x_i; μ_j, Σ_j), shape (m, N), from ``xt`` of shape (d, N)."""
+    d = xt.shape[0]
     chol = jnp.linalg.cholesky(params.covs)  # (m, d, d)
-    eye = jnp.broadcast_to(jnp.eye(d, dtype=x.dtype), chol.shape)
+    eye = jnp.broadcast_to(jnp.eye(d, dtype=xt.dtype), chol.shape)
     inv = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)  # L⁻¹
     logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
-    diff = x[:, None, :] - params.means[None]  # (N, m, d)
-    sol = jnp.einsum("mij,nmj->nmi", inv, diff)
-    quad = jnp.sum(sol * sol, axis=-1)
-    return jnp.log(params.weights) - 0.5 * (quad + logdet + d * _LOG_2PI)
+    diff = xt[None] - params.means[:, :, None]  # (m, d, N)
+    sol = jnp.sum(inv[:, :, :, None] * diff[:, None, :, :], axis=2)  # L⁻¹(x − μ), (m, d, N)
+    quad = jnp.sum(sol * sol, axis=1)  # (m, N)
+    return (jnp.log(params.weights) - 0.5 * (logdet + d * _LOG_2PI))[:, None] - 0.5 * quad
 
 
-def _e_step(x, v, params: MixtureParams):
-    """(mean log-likelihood Σ v_i log p(x_i) / Σ v_i, weighted responsibilities v_i r_ij)."""
-    logp = _component_logpdf(x, params)
-    ll = jax.scipy.special.logsumexp(logp, axis=-1)  # (N,)
-    resp = jnp.exp(logp - ll[:, None]) * v[:, None]
+def _e_step(xt, v, params: MixtureParams):
+    """(mean log-likelihood Σ v_i log p(x_i) / Σ v_i, weighted responsibilities v_i r_ij (m, N))."""
+    logp = _component_logpdf(xt, params)
+    top = jnp.max(logp, axis=0)
+    top = jnp.where(jnp.isfinite(top), top, 0.0)
+    ex = jnp.exp(logp - top[None])
+    total = jnp.sum(ex, axis=0)  # (N,)
+    ll = top + jnp.log(total)
+    resp = ex * (v / total)[None]
     return jnp.sum(v * ll) / jnp.sum(v), resp
 
 
@@ -115,7 +125,7 @@ def mixture_mean_loglik(x, params: MixtureParams, v=None):
     """Mean log-likelihood (1/N) Σ_i v_i log Σ_j w_j N(x_i; μ_j, Σ_j), N = Σ v_i."""
     x = jnp.asarray(x)
     v = jnp.ones(x.shape[0], x.dtype) if v is None else jnp.asarray(v, x.dtype)
-    return _e_step(x, v, params)[0]
+    return _e_step(x.T, v, params)[0]
 
 
 def _floor_covs(covs, floor):
@@ -127,23 +137,25 @@ def _floor_covs(covs, floor):
     return jnp.where(low[..., None, None], fixed, covs), low
 
 
-def _m_step(x, v, resp, params: MixtureParams, covariance: str, floor, update=True):
-    """One M-step (floor and empty-component rule); returns (params, floored count).
+def _m_step(xt, v, resp, params: MixtureParams, covariance: str, floor, update=True):
+    """One M-step (floor and empty-component rule) from ``xt`` (d, N) and ``resp`` (m, N);
+    returns (params, floored count).
 
     ``update`` (a traced bool) refits means and covariances; when false only the weights are
     refitted (the ``"weights"`` variant after generation 0).
     """
-    mass = jnp.sum(resp, axis=0)  # (m,)
+    mass = jnp.sum(resp, axis=1)  # (m,)
     weights = mass / jnp.sum(v)
     empty = mass < EMPTY_MASS
     safe = jnp.where(empty, 1.0, mass)
-    means = (resp.T @ x) / safe[:, None]
-    diff = x[:, None, :] - means[None]  # (N, m, d)
-    scatter = jnp.einsum("nm,nmi,nmj->mij", resp, diff, diff) / safe[:, None, None]
+    means = jnp.sum(resp[:, None, :] * xt[None], axis=-1) / safe[:, None]  # (m, d)
+    diff = xt[None] - means[:, :, None]  # (m, d, N)
     if covariance == "diag":
-        scatter = jnp.eye(x.shape[-1], dtype=x.dtype) * jnp.diagonal(
-            scatter, axis1=-2, axis2=-1)[..., None, :]
+        var = jnp.sum(resp[:, None, :] * diff * diff, axis=-1) / safe[:, None]  # (m, d)
+        scatter = jnp.eye(xt.shape[0], dtype=xt.dtype) * var[..., None, :]
     else:
+        scatter = jnp.sum(resp[:, None, None, :] * diff[:, :, None, :] * diff[:, None, :, :],
+                          axis=-1) / safe[:, None, None]
         scatter = 0.5 * (scatter + jnp.swapaxes(scatter, -1, -2))
     covs, low = _floor_covs(scatter, floor)
     keep = empty | ~jnp.asarray(update)
@@ -172,24 +184,25 @@ def em_fit(x, params0: MixtureParams, *, iterations, tol, floor, covariance: str
         update = covariance != "weights"
 
     def cond(c):
-        _, _, it, done, _ = c
+        _, _, it, done, _, _ = c
         return (~done) & (it < iterations)
 
     def body(c):
-        params, prev, it, _, fl = c
-        ll, resp = _e_step(x, v, params)
+        params, prev, it, _, fl, start = c
+        ll, resp = _e_step(xt, v, params)
         converged = (it > 0) & (ll - prev < tol)
-        new, new_fl = _m_step(x, v, resp, params, covariance, floor, update)
+        new, new_fl = _m_step(xt, v, resp, params, covariance, floor, update)
         params = jax.tree_util.tree_map(lambda a, b: jnp.where(converged, a, b), params, new)
         return (params, ll, it + jnp.where(converged, 0, 1), converged,
-                jnp.where(converged, fl, new_fl))
+                jnp.where(converged, fl, new_fl), jnp.where(it == 0, ll, start))
 
+    xt = x.T  # (d, N): see the layout note above _component_logpdf
     params0 = MixtureParams(*(jnp.asarray(a, dt) for a in params0))
     init = (params0, jnp.asarray(-jnp.inf, dt), jnp.asarray(0, jnp.int32),
-            jnp.asarray(False), jnp.asarray(0, jnp.int32))
-    params, _, it, _, fl = jax.lax.while_loop(cond, body, init)
-    ll = _e_step(x, v, params)[0]
-    return params, EMInfo(it, ll, fl)
+            jnp.asarray(False), jnp.asarray(0, jnp.int32), jnp.asarray(jnp.nan, dt))
+    params, _, it, _, fl, start = jax.lax.while_loop(cond, body, init)
+    ll = _e_step(xt, v, params)[0]
+    return params, EMInfo(it, ll, fl, start)
 
 
 def kmeanspp_init(key, x, components: int, floor, v=None) -> MixtureParams:
@@ -472,10 +485,23 @@ def replicate_trajectory(static: GMMStatic, hyper: GMMHyper, key):
 
 @lru_cache(maxsize=64)
 def compiled_runner(static: GMMStatic):
-    """A jitted ``(replicate_keys, hyper) -> (params, em)`` for this shape."""
+    """A jitted ``(replicate_keys, hyper) -> (params, em)`` for this shape.
+
+    The keys (a multiple of :data:`EM_GROUP` of them) are run as ``lax.map`` over groups of
+    :data:`EM_GROUP` replicates, ``vmap``-ed within a group. EM under ``vmap`` iterates until
+    the slowest replicate of the batch has converged, so small groups waste fewer iterations
+    on replicates that have already converged (R = 256, T = 100, n = 1000, m = 5: 36 s against
+    66 s for one ``vmap`` over all replicates on a 2-core CPU), and every replicate is
+    computed the same way whatever the batch size.
+    """
+
+    def one(k, hyper):
+        return replicate_trajectory(static, hyper, k)
 
     def run_batch(keys, hyper):
-        return jax.vmap(lambda k: replicate_trajectory(static, hyper, k))(keys)
+        groups = keys.reshape(-1, EM_GROUP)
+        out = jax.lax.map(lambda g: jax.vmap(one, in_axes=(0, None))(g, hyper), groups)
+        return jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
 
     return jax.jit(run_batch)
 
@@ -504,12 +530,14 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
             ``em_iterations``, ``em_tol``, ``covariance_floor``).
         seed: integer seed; replicate r uses ``fold_in(key(seed), r)``, its generation t
             ``fold_in(·, t)`` (results do not depend on ``batch_size``).
-        batch_size: replicates per compiled batch (memory bound).
+        batch_size: replicates per compiled batch (memory bound), rounded up to a multiple of
+            :data:`EM_GROUP` (each batch runs groups of EM_GROUP replicates in turn).
         progress: one line per batch on stderr.
 
     Returns:
         A :class:`MixtureTrajectory`: ``weights`` (R, T+1, m), ``means`` (R, T+1, m, d),
-        ``covs`` (R, T+1, m, d, d), ``floored``, ``em_iterations`` and ``loglik`` (R, T+1).
+        ``covs`` (R, T+1, m, d, d), ``floored``, ``em_iterations``, ``loglik`` and
+        ``loglik_start`` (R, T+1).
 
     Raises:
         ValueError: a spec the engine cannot run (``model`` not ``"gmm"``, ``estimator`` not
@@ -526,6 +554,7 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
     elif batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     batch_size = min(int(batch_size), spec.replicates)
+    batch_size = -(-batch_size // EM_GROUP) * EM_GROUP  # whole groups (extra keys discarded)
     runner = compiled_runner(static)
     start = time.perf_counter()
     parts = []
@@ -544,4 +573,5 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
     return MixtureTrajectory(
         spec=spec, seed=int(seed), weights=params.weights, means=params.means,
         covs=params.covs, floored=em.floored, em_iterations=em.iterations, loglik=em.loglik,
+        loglik_start=em.start_loglik,
         seconds=time.perf_counter() - start)

@@ -39,6 +39,7 @@ MIXTURE_METRICS = {
     "floored": "components floored or empty in the last M-step",
     "em_iterations": "EM iterations used",
     "loglik": "mean log-likelihood of the generation's training data at its fit",
+    "loglik_start": "the same at EM's starting fit (θ_{t−1}; the k-means++ seeding at t = 0)",
     "reward": "E_{p_t}[r] = Σ_j w_j E_{N(μ_j, Σ_j)}[r] (linear and quadratic rewards)",
 }
 
@@ -70,6 +71,9 @@ class MixtureTrajectory:
             in the last M-step of that generation.
         em_iterations: ``(R, T+1)`` EM iterations (M-steps) used.
         loglik: ``(R, T+1)`` mean log-likelihood of the generation's training data.
+        loglik_start: ``(R, T+1)`` the same at EM's starting point (the k-means++ seeding
+            at generation 0, the warm start θ_{t−1} at t ≥ 1), so ``loglik >= loglik_start``
+            is EM's monotonicity in the loop.
         seconds: wall-clock time of the run.
     """
 
@@ -81,6 +85,7 @@ class MixtureTrajectory:
     floored: np.ndarray
     em_iterations: np.ndarray
     loglik: np.ndarray
+    loglik_start: np.ndarray | None = None
     seconds: float = 0.0
     engine: str = "gmm"
     _cache: dict = field(default_factory=dict, repr=False)
@@ -115,7 +120,7 @@ class MixtureTrajectory:
 
     def _compute(self, name):
         w, mu, cv = self.weights, self.means, self.covs
-        if name in ("floored", "em_iterations", "loglik"):
+        if name in ("floored", "em_iterations", "loglik", "loglik_start"):
             return getattr(self, name)
         if name == "min_weight":
             return w.min(axis=-1)
@@ -175,7 +180,8 @@ class MixtureTrajectory:
         with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as fh:
             np.savez_compressed(fh, weights=self.weights, means=self.means, covs=self.covs,
                                 floored=self.floored, em_iterations=self.em_iterations,
-                                loglik=self.loglik)
+                                loglik=self.loglik, **({} if self.loglik_start is None else
+                                                       {"loglik_start": self.loglik_start}))
             tmp = fh.name
         os.replace(tmp, path)
         meta = {"spec": self.spec.to_dict(), "seed": self.seed, "engine": self.engine,

@@ -186,7 +186,7 @@ def run(
         For ``model="gmm"``: what :func:`simulations.gmm_loop.run_gmm` returns, a
         :class:`~simulations.mixture_trajectory.MixtureTrajectory` (``weights`` ``(R, T+1, m)``,
         ``means`` ``(R, T+1, m, d)``, ``covs`` ``(R, T+1, m, d, d)``, ``floored``,
-        ``em_iterations`` and ``loglik`` ``(R, T+1)``; ``engine == "gmm"``).
+        ``em_iterations``, ``loglik`` and ``loglik_start`` ``(R, T+1)``; ``engine == "gmm"``).
 
     Raises:
         ValueError: an unknown engine, or one that cannot run ``spec`` exactly (the message
