@@ -82,7 +82,6 @@ class State(NamedTuple):
     params: Params  # the current fit θ_t
     real: Stats  # the real set of generation 0 (kept by "mix")
     pool: Stats  # everything drawn so far ("accumulate"); unused otherwise
-    started: Array  # () bool, False before generation 0
 
 
 class Info(NamedTuple):
@@ -275,16 +274,21 @@ def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
     )
 
 
-def gamma_from_noise(x, u, key, shape_a: Array) -> Array:
+def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
     """Gamma(a) draws (unit scale) for a traced array ``a`` > 0, exact (rejection sampling).
 
     Marsaglia & Tsang (2000), "A simple method for generating gamma variables": for a' ≥ 1,
     d = a' − 1/3, c = 1/√(9d), propose v = (1 + c x)³ with x ~ N(0, 1) and accept d·v when
     v > 0 and u < h(x) = exp(x²/2 + d(1 − v + log v)) (the squeeze u < 1 − 0.0331 x⁴ is a
     shortcut inside that region), u ~ U(0, 1). Each value takes the first accepted of a
-    sequence of i.i.d. proposals: the K given in ``x``, ``u`` (shape (K, *a.shape)), then
-    (rarely: the rejection rate is below 5 %) a ``while_loop`` over fresh proposals drawn from
-    ``key`` until every value is accepted, so the law is exact.
+    sequence of i.i.d. proposals: the K given in ``x``, ``u`` (shape (K, *a.shape)), then, for
+    the few values whose K proposals were all rejected (rejection rate below 5 % per proposal,
+    below 1e-4 for a ≥ 100), a ``while_loop`` that serves one such value per iteration until
+    every value is accepted. The j-th extra proposal of value e is drawn from
+    ``fold_in(fold_in(key, ids[e]), j)`` (``ids``: distinct integers naming the values,
+    default their flat positions), so each value's proposal sequence is i.i.d. and depends on
+    ``key`` and its id alone, never on the order in which the loop serves the values or on
+    the other values (the law is exact; under ``vmap`` each lane runs its own loop).
 
     a < 1 is boosted, Gamma(a) = Gamma(a + 1)·U^{1/a}, with U = u/h(x) of the accepted
     proposal: given acceptance, u is uniform on (0, h(x)), so u/h(x) is U(0, 1) and
@@ -300,7 +304,7 @@ def gamma_from_noise(x, u, key, shape_a: Array) -> Array:
     d = a1 - 1.0 / 3.0
     c = 1.0 / jnp.sqrt(9.0 * d)
 
-    def accept(x, u):
+    def accept(x, u, d, c):
         v = (1.0 + c * x) ** 3
         pos = v > 0
         logv = jnp.log(jnp.where(pos, v, 1.0))
@@ -308,24 +312,31 @@ def gamma_from_noise(x, u, key, shape_a: Array) -> Array:
         ok = pos & ((u < 1.0 - 0.0331 * x**4) | (jnp.log(u) < log_h))
         return ok, d * v, u * jnp.exp(-log_h)
 
-    ok, val, spare = accept(x.astype(wt), u.astype(wt))
+    ok, val, spare = accept(x.astype(wt), u.astype(wt), d, c)
     first = jnp.argmax(ok, axis=0)[None]
-    value = jnp.take_along_axis(val, first, axis=0)[0]
-    spare = jnp.take_along_axis(spare, first, axis=0)[0]
-    done = jnp.any(ok, axis=0)
+    value = jnp.take_along_axis(val, first, axis=0)[0].reshape(-1)
+    spare = jnp.take_along_axis(spare, first, axis=0)[0].reshape(-1)
+    done = jnp.any(ok, axis=0).reshape(-1)
+    d_flat, c_flat = d.reshape(-1), c.reshape(-1)
+    ids = (jnp.arange(value.size, dtype=jnp.uint32) if ids is None
+           else jnp.asarray(ids).astype(jnp.uint32).reshape(-1))
 
     def cond(carry):
         return ~jnp.all(carry[2])
 
     def body(carry):
-        value, spare, done, i = carry
-        w = jax.random.uniform(jax.random.fold_in(key, i), a.shape + (3,), wt)
-        acc, v, sp = accept(box_muller(w[..., 0], w[..., 1])[0], w[..., 2])
-        take = acc & ~done
-        return jnp.where(take, v, value), jnp.where(take, sp, spare), done | acc, i + 1
+        value, spare, done, tries = carry
+        e = jnp.argmin(done)  # the first value not yet accepted
+        k = jax.random.fold_in(jax.random.fold_in(key, ids[e]), tries[e])
+        w = jax.random.uniform(k, (3,), wt)
+        acc, v, sp = accept(box_muller(w[0], w[1])[0], w[2], d_flat[e], c_flat[e])
+        return (value.at[e].set(jnp.where(acc, v, value[e])),
+                spare.at[e].set(jnp.where(acc, sp, spare[e])), done.at[e].set(acc),
+                tries.at[e].add(jnp.uint32(1)))
 
-    init = (value, spare, done, jnp.zeros((), jnp.uint32))
+    init = (value, spare, done, jnp.zeros(value.shape, jnp.uint32))
     value, spare, _, _ = jax.lax.while_loop(cond, body, init)
+    value, spare = value.reshape(a.shape), spare.reshape(a.shape)
     exponent = 1.0 / jnp.where(boosted, a, 1.0)
     boost = jnp.where(boosted, jnp.clip(spare, 0.0, 1.0) ** exponent, 1.0)
     return (value * boost).astype(out_dtype)
@@ -447,22 +458,23 @@ def binomial(key, count: Array, prob: Array) -> Array:
     return value.astype(jnp.asarray(count).dtype)
 
 
-def bartlett_factors(noise: Noise, key, df: Array, d: int, dtype) -> Array:
-    """Lower-triangular A_b, (B, d, d), with A_b A_bᵀ ~ Wishart_d(df_b, I), df (B,) traced
-    integers ≥ 0.
+def bartlett_factors(noise: Noise, key, df: Array, d: int, dtype, ids=None) -> Array:
+    """Lower-triangular A, (..., d, d), with A Aᵀ ~ Wishart_d(df, I), df (...) traced
+    integers ≥ 0 (``noise`` with the same leading axes: z_off (..., d(d−1)/2), x and u
+    (K, ..., d)); ``ids`` (..., d): names of the χ² values for :func:`gamma_from_noise`.
 
     A_ii = √χ²(df − i) (0-based i; 0 when df ≤ i; χ²(ν) = 2 Gamma(ν/2)), A_ij ~ N(0, 1) for
     i > j with j < df, other entries 0 (the singular case df < d included; module docstring).
     """
-    nu = df[:, None] - jnp.arange(d, dtype=dtype)  # (B, d)
+    nu = df[..., None] - jnp.arange(d, dtype=dtype)  # (..., d)
     pos = nu > 0
-    g = gamma_from_noise(noise.x, noise.u, key, jnp.where(pos, 0.5 * nu, 1.0))
+    g = gamma_from_noise(noise.x, noise.u, key, jnp.where(pos, 0.5 * nu, 1.0), ids)
     diag = jnp.sqrt(jnp.where(pos, 2.0 * g, 0.0)).astype(dtype)
-    a = jax.vmap(jnp.diag)(diag)
+    a = jnp.eye(d, dtype=dtype) * diag[..., None, :]
     if d > 1:
         rows, cols = np.tril_indices(d, -1)
-        z = jnp.where(jnp.asarray(cols, dtype) < df[:, None], noise.z_off.astype(dtype), 0.0)
-        a = a.at[:, rows, cols].set(z)
+        z = jnp.where(jnp.asarray(cols, dtype) < df[..., None], noise.z_off.astype(dtype), 0.0)
+        a = a.at[..., rows, cols].set(z)
     return a
 
 
@@ -476,23 +488,23 @@ def wishart(key, df, factor: Array) -> Array:
     return fa @ fa.T
 
 
-def gaussian_batches(noise: Noise, key, counts: Array, means: Array, factors: Array,
-                     scatter: bool) -> Stats:
-    """Statistics of B Gaussian batches, drawn without the points: batch b has ``counts[b]``
-    i.i.d. points of N(means[b], F_b F_bᵀ), ``factors[b] = F_b``.
+def gaussian_batches(rnd, means: Array, factors: Array, scatter: bool) -> Stats:
+    """Statistics of B Gaussian batches, drawn without the points: batch b has
+    ``rnd.counts[b]`` i.i.d. points of N(means[b], F_b F_bᵀ), ``factors[b] = F_b``.
 
-    x̄_b = μ_b + F_b z_b/√N_b, z_b ~ N(0, I), and S_b = F_b A_b A_bᵀ F_bᵀ with
-    A_b ~ :func:`bartlett_factors`(N_b − 1), all independent. Counts are traced and may be 0
-    (x̄ is then a finite placeholder and S = 0; :func:`merge` gives it no weight).
-    ``scatter=False`` skips S (known-covariance model). Returns Stats with a leading B axis.
+    x̄_b = μ_b + F_b z_b/√N_b, z_b ~ N(0, I) (``rnd.z_mean``), and S_b = F_b A_b A_bᵀ F_bᵀ
+    with A_b ~ :func:`bartlett_factors`(N_b − 1) (``rnd.bartlett``), all independent. Counts
+    are traced and may be 0 (x̄ is then a finite placeholder and S = 0; :func:`merge` gives it
+    no weight). ``scatter=False`` skips S (known-covariance model). Returns Stats with a
+    leading B axis.
     """
     d = means.shape[-1]
     dt = means.dtype
-    z = noise.z_mean.astype(dt)
+    counts = rnd.counts
     root_n = jnp.sqrt(jnp.maximum(counts, 1.0))[:, None]
-    xbar = means + jnp.einsum("bij,bj->bi", factors, z) / root_n
+    xbar = means + jnp.einsum("bij,bj->bi", factors, rnd.z_mean) / root_n
     if scatter:
-        fa = factors @ bartlett_factors(noise, key, jnp.maximum(counts - 1.0, 0.0), d, dt)
+        fa = factors @ rnd.bartlett
         s = fa @ jnp.swapaxes(fa, -1, -2)
     else:
         s = jnp.zeros((counts.shape[0], d, d), dt)
@@ -518,8 +530,29 @@ def merge(a: Stats, b: Stats) -> Stats:
 
 
 # ------------------------------------------------------------------------------ the loop
+class Draws(NamedTuple):
+    """The random part of one generation's B Gaussian batches, which never depends on the
+    state of the loop (only on the generation key and the hyperparameters)."""
+
+    counts: Array  # (B,) points per batch
+    z_mean: Array  # (B, d) N(0, 1) of the sample means
+    bartlett: Array  # (B, d, d) Bartlett factors A_b for Wishart(N_b − 1, I); (B, 0, 0) if unused
+
+
+_MAX_BATCHES = 3  # model part, fresh real set, target part
+_BLOCK = 16  # generations whose random numbers are made together (replicate_trajectory)
+
+
 def make_loop(static: Static, hyper: Hyper):
-    """Build ``(init, step)`` for one replicate of the loop described by ``static``."""
+    """Build ``(init, draws, step)`` for one replicate of the loop described by ``static``.
+
+    ``draws(key_t, t) -> Draws`` makes every random number of generation t (its batch counts,
+    the mean noise and the Bartlett factors); ``step(state, t, draws) -> (state, Info)`` turns
+    them into the generation's statistics through the current fit and refits. The split is
+    exact because the batch counts and the standard-normal / χ² parts of the Normal–Wishart
+    draws depend on the generation key alone; only the location μ and the factor F of each
+    batch depend on the state.
+    """
     full_cov = static.model == "gaussian"
     data = static.data
     d = static.dim
@@ -548,44 +581,67 @@ def make_loop(static: Static, hyper: Hyper):
             return hyper.correction_model_points
         return m - binomial(key, m, hyper.correction_prob)
 
-    def draw(key, counts, means, factors) -> Stats:
-        noise = draw_noise(key, counts.shape[0], d, full_cov)
-        more = jax.random.fold_in(key, _MORE_STREAM)
-        return gaussian_batches(noise, more, counts, means, factors, full_cov)
-
     dt = hyper.target_mean.dtype
     empty = Stats(jnp.zeros((), dt), jnp.zeros((d,), dt), jnp.zeros((d, d), dt))
 
     def init(key) -> State:
         """The state before generation 0 (no data yet); generation 0 is the first ``step``."""
         del key  # the real set is drawn by the first step, from its generation key
-        return State(Params(hyper.target_mean, hyper.target_cov), empty, empty,
-                     jnp.zeros((), bool))
+        return State(Params(hyper.target_mean, hyper.target_cov), empty, empty)
 
-    def step(key, state: State):
-        _TRACES["step"] += 1
-        first = ~state.started  # generation 0: batch 0 is the real set, the others are empty
+    def counts_of(key, t):
+        """Points per batch, in the order model part, [a fresh real set], [the target part];
+        generation 0: batch 0 is the real set, the others are empty."""
+        first = t == 0
         none = jnp.zeros((), dt)
-        mean, factor = model_law(state.params)
-        # the generation's batches: the model part, [a fresh real set], [the target part]
         counts = [jnp.where(first, hyper.n_real, hyper.n_syn)]
-        means = [jnp.where(first, hyper.target_mean, mean)]
-        factors = [jnp.where(first, hyper.target_factor, factor)]
         if data == "fresh":
             counts.append(jnp.where(first, none, hyper.n_real))
-            means.append(hyper.target_mean)
-            factors.append(hyper.target_factor)
         if static.corrected:
             m_model = model_count(jax.random.fold_in(key, _COUNT_STREAM))
             counts[0] = jnp.where(first, hyper.n_real, m_model)
             counts.append(jnp.where(first, none, hyper.n_syn - m_model))
+        return jnp.stack(counts)
+
+    def draws(key, ts) -> Draws:
+        """The random numbers of generations ``ts`` (a block, (L,)), with a leading L axis.
+
+        Generation t's counts and noise come from ``fold_in(key, t)``; the χ² values of the
+        whole block share one rejection fallback keyed by ``fold_in(fold_in(key, ts[0]), ·)``,
+        value (l, b, i) (generation, batch, diagonal entry) named (l·3 + b)·d + i, so a batch's
+        values never depend on how many batches follow it (at most 3).
+        """
+        keys = jax.vmap(lambda t: jax.random.fold_in(key, t))(ts)
+        counts = jax.vmap(counts_of)(keys, ts)  # (L, B)
+        b = counts.shape[1]
+        noise = jax.vmap(lambda k: draw_noise(k, b, d, full_cov))(keys)
+        if full_cov:
+            noise = noise._replace(x=jnp.moveaxis(noise.x, 1, 0), u=jnp.moveaxis(noise.u, 1, 0))
+            more = jax.random.fold_in(keys[0], _MORE_STREAM)
+            ids = ((jnp.arange(ts.shape[0])[:, None, None] * _MAX_BATCHES
+                    + jnp.arange(b)[None, :, None]) * d + jnp.arange(d))
+            a = bartlett_factors(noise, more, jnp.maximum(counts - 1.0, 0.0), d, dt, ids)
+        else:
+            a = jnp.zeros(counts.shape + (0, 0), dt)
+        return Draws(counts, noise.z_mean.astype(dt), a)
+
+    def step(state: State, t, rnd: Draws):
+        _TRACES["step"] += 1
+        first = t == 0
+        mean, factor = model_law(state.params)
+        means = [jnp.where(first, hyper.target_mean, mean)]
+        factors = [jnp.where(first, hyper.target_factor, factor)]
+        if data == "fresh":
             means.append(hyper.target_mean)
             factors.append(hyper.target_factor)
-        batches = draw(key, jnp.stack(counts), jnp.stack(means), jnp.stack(factors))
+        if static.corrected:
+            means.append(hyper.target_mean)
+            factors.append(hyper.target_factor)
+        batches = gaussian_batches(rnd, jnp.stack(means), jnp.stack(factors), full_cov)
         # an empty batch merged into a non-empty one leaves it unchanged, bit for bit
         synth = _batch(batches, 0)
         if static.corrected:
-            synth = merge(synth, _batch(batches, len(counts) - 1))
+            synth = merge(synth, _batch(batches, len(means) - 1))
         pool = state.pool
         real = jax.tree.map(lambda a, b: jnp.where(first, a, b), synth, state.real)
         if data == "replace":
@@ -600,9 +656,14 @@ def make_loop(static: Static, hyper: Hyper):
         else:  # pragma: no cover - check_sufficient refuses the rest
             raise ValueError(f"engine='sufficient' cannot run data={data!r}")
         params = fit(stats)
-        return State(params, real, pool, jnp.ones((), bool)), Info(params.mean, params.cov)
+        return State(params, real, pool), Info(params.mean, params.cov)
 
-    return init, step
+    return init, draws, step
+
+
+def generation_blocks(generations: int) -> int:
+    """Number of blocks of :data:`_BLOCK` generations covering generations 0 … T."""
+    return -(-(generations + 1) // _BLOCK)
 
 
 def replicate_trajectory(static: Static, hyper: Hyper, key):
@@ -611,14 +672,24 @@ def replicate_trajectory(static: Static, hyper: Hyper, key):
     Keys: generation t (t = 0 … T, 0 being the fit on the real data) uses ``fold_in(key, t)``,
     as in the sample-level engine. Generation 0 runs through ``step`` as well (one copy of the
     drawing code in the compiled program).
+
+    Generations run in blocks t ∈ [j·L, (j + 1)·L), L = :data:`_BLOCK`: a block first makes
+    the random numbers of all its generations (:func:`make_loop`'s ``draws``; the χ² rejection
+    fallback then runs once per block, rarely and on single values), then scans ``step`` over
+    them. Blocks start at multiples of L whatever T, so generation t's numbers do not depend on
+    T; the last block may run past T, and those fits are discarded. Memory per replicate is
+    O(L) beyond the output, whatever T.
     """
-    init, step = make_loop(static, hyper)
+    init, draws, step = make_loop(static, hyper)
+    ts = jnp.arange(generation_blocks(static.generations) * _BLOCK).reshape(-1, _BLOCK)
 
-    def body(carry, t):
-        return step(jax.random.fold_in(key, t), carry)
+    def block(carry, tb):
+        rnd = draws(key, tb)
+        return jax.lax.scan(lambda c, x: step(c, *x), carry, (tb, rnd))
 
-    _, info = jax.lax.scan(body, init(key), jnp.arange(static.generations + 1))
-    return info.mean, info.cov
+    _, info = jax.lax.scan(block, init(key), ts)
+    keep, d = static.generations + 1, static.dim
+    return info.mean.reshape((-1, d))[:keep], info.cov.reshape((-1, d, d))[:keep]
 
 
 def batch_trajectories(static: Static, keys, hyper: Hyper):

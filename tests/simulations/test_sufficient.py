@@ -45,6 +45,30 @@ def test_gamma_sampler_matches_scipy():
         assert p > ALPHA / GAMMA_SHAPES.size, f"Gamma({a}): KS p = {p:.3g} (seed {TEST_SEED})"
 
 
+_FALLBACK = jax.jit(sl.gamma_from_noise)
+
+
+def test_gamma_rejection_fallback_alone_gives_the_law_and_names_values_by_id():
+    """Every up-front proposal rejected (x = −10³ makes v = (1 + c x)³ < 0), so each value comes
+    from the one-value-per-iteration fallback loop: KS against Gamma(a) per shape, 4 000
+    values each (Bonferroni over the three shapes, 1e-6 in all). A value depends on its id
+    and the key alone: the values named by the odd ids, drawn on their own, equal the same
+    ids' values inside the full array, bit for bit."""
+    size, shapes = 4_000, (0.5, 3.5, 50.0)
+    a = jnp.repeat(jnp.asarray(shapes), size)
+    x = jnp.full((1, a.size), -1e3)
+    u = jnp.full((1, a.size), 0.5)
+    key = jax.random.key(TEST_SEED)
+    ids = jnp.arange(a.size)
+    g = np.asarray(_FALLBACK(x, u, key, a, ids))
+    for i, shape in enumerate(shapes):
+        p = stats.kstest(g[i * size:(i + 1) * size], stats.gamma(shape).cdf).pvalue
+        assert p > ALPHA / len(shapes), f"Gamma({shape}) by fallback: KS p = {p:.3g}"
+    odd = slice(1, None, 2)
+    alone = np.asarray(_FALLBACK(x[:, odd], u[:, odd], key, a[odd], ids[odd]))
+    np.testing.assert_array_equal(alone, g[odd])
+
+
 def test_binomial_sampler_matches_scipy_and_degenerate_cases():
     """χ² goodness of fit against scipy's pmf (tails pooled so every cell expects ≥ 20),
     10 000 draws per case; Bonferroni over the six cases (1e-6 in all). Both samplers run:
