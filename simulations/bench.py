@@ -10,8 +10,8 @@ Measurements (wall-clock, after a warm-up call that compiles; compile times are 
    draws and a ``numpy`` fit), on the same workload (R = 1000, T = 100, n = 1000, d = 2,
    fully synthetic "replace" loop; ``--quick``: R = 32, T = 10, n = 200);
 2. the sample-level engine against the random-number floor: a jitted JAX function that draws
-   the same count of normals with the same key structure (vmap over replicates, scan over
-   generations) and only sums them;
+   the same count of normals, in the same (d, n) layout and with the same key structure (vmap
+   over replicates, scan over generations), and only sums them;
 3. the sufficient engine against the sample-level engine at n ∈ {10², 10³, 10⁴, 10⁵}
    ("mix", λ = 1), per replicate-generation; and the sufficient engine's cost at n = 10⁶
    against n = 10 (flat in n);
@@ -89,7 +89,8 @@ def rng_floor(R: int, T: int, n: int, d: int, seed: int = 0):
 
     def one(key):
         def body(total, t):
-            z = jax.random.normal(jax.random.fold_in(key, t), (n, d), jnp.float64)
+            # the engine's own layout (simulations.gaussian_loop draws z as (d, n))
+            z = jax.random.normal(jax.random.fold_in(key, t), (d, n), jnp.float64)
             return total + jnp.sum(z), None
 
         return jax.lax.scan(body, jnp.zeros(()), jnp.arange(T + 1))[0]

@@ -10,7 +10,9 @@ corrected or not) triggers a new trace.
 Generation 0 fits the n real points drawn from p_data (any law of :mod:`theory.laws`; the
 "fresh" policy draws new ones each generation). Each generation t ≥ 1 of a replicate:
 
-1. draws ``m`` synthetic points ``x = μ_{t−1} + √τ Σ_{t−1}^{1/2} z`` with z ~ N(0, I); with
+1. draws ``m`` synthetic points ``x = μ_{t−1} + √τ Σ_{t−1}^{1/2} z`` with z ~ N(0, I) (a plain
+   draw, with none of what follows, pools the points' statistics computed from z's, without
+   forming the points: the same fit up to rounding, at the cost of the normals alone); with
    the ideal corrector π_γ (Gillman et al. 2024, Def. 4.1) each point is replaced, with
    probability γ/(1+γ) (or, with the deterministic split, the last m − round(m/(1+γ))
    points), by ``μ* + Σ*^{1/2} z`` (the same z: common random numbers across γ); with K-choice
@@ -194,7 +196,7 @@ def make_loop(static: Static, hyper: Hyper):
                                           static.reward_kind, hyper.reward_params,
                                           static.reward)
         k_z, k_member = jax.random.split(key)
-        z = jax.random.normal(k_z, (size, d), dt)
+        z = jax.random.normal(k_z, (d, size), dt).T  # drawn as (d, size): see plain_stats
         x = params.mean + jnp.sqrt(hyper.temperature) * (z @ root)
         if static.corrector is not None:  # a point-wise corrector Π(x) (Gillman et al. App. C)
             return static.corrector.apply(k_member, x, hyper.target_mean, hyper.target_sqrt,
@@ -208,6 +210,24 @@ def make_loop(static: Static, hyper: Hyper):
             x = jnp.where(to_target[:, None], corrected, x)
         return x
 
+    def plain_stats(key, params: GaussianParams, size) -> Stats:
+        """Statistics of ``size`` plain draws x_i = μ + A z_i, A = √τ Σ^{1/2} (no curation,
+        no corrector), from those of z: x̄ = μ + A z̄ and S_x = A S_z Aᵀ with
+        S_z = Σ z_i z_iᵀ − N z̄ z̄ᵀ (no cancellation: z is standard normal). The same z as
+        :func:`draw_synthetic`'s, so the same fit up to rounding; the points are never
+        formed, and with z drawn as (d, N) the sums fuse with the generator into one pass."""
+        root = sqrtm_psd(params.cov) if full_cov else hyper.target_sqrt
+        a = jnp.sqrt(hyper.temperature) * root
+        k_z, _ = jax.random.split(key)
+        z = jax.random.normal(k_z, (d, size), dt)
+        zbar = jnp.mean(z, axis=1)
+        s_z = jnp.sum(z[:, None, :] * z[None, :, :], axis=-1) - size * jnp.outer(zbar, zbar)
+        scatter = a @ s_z @ a.T
+        return Stats(jnp.asarray(size, dt), params.mean + a @ zbar,
+                     0.5 * (scatter + scatter.T))
+
+    plain = (static.curation_k == 1 and static.corrector is None and not static.corrected
+             and static.data != "accumulate_subsample")
     pool_rows = n + static.generations * m if static.data == "accumulate_subsample" else 0
 
     def init(key) -> LoopState:
@@ -224,8 +244,11 @@ def make_loop(static: Static, hyper: Hyper):
         _TRACES["step"] += 1
         k_syn, k_real, k_sub = jax.random.split(key, 3)
         real, pool, buffer, size = state.real, state.pool, state.buffer, state.size
-        x_syn = draw_synthetic(k_syn, state.params, m, state.cstate) if m else None
-        synth = batch_stats(x_syn) if (m and static.data != "accumulate_subsample") else None
+        if m and plain:
+            x_syn, synth = None, plain_stats(k_syn, state.params, m)
+        else:
+            x_syn = draw_synthetic(k_syn, state.params, m, state.cstate) if m else None
+            synth = batch_stats(x_syn) if (m and static.data != "accumulate_subsample") else None
         if static.data == "replace":
             stats = synth
         elif static.data == "mix":
