@@ -22,7 +22,7 @@ def test_quick_benchmark_prints_and_writes_every_measurement(tmp_path, capsys, m
     rows = json.loads(out.read_text())["rows"]
     names = [r["name"] for r in rows]
     for expected in ("samples / RNG floor", "NumPy loop / samples", "samples / sufficient",
-                     "sufficient cost n=1e6 / n=10", "peak memory"):
+                     "sufficient cost n=1e6 / n=10", "peak memory", "mixture loop"):
         assert any(expected in name for name in names), expected
         assert expected in printed
     assert all(r["status"] in ("", "n/a (quick)") for r in rows)  # targets are for full sizes

@@ -1,7 +1,6 @@
 """The mixture engine: EM recovery (z-tests), equivariance, exact monotonicity, degenerate
 cases, float32, and the loop's shapes and policies."""
 
-import time
 
 import jax
 import jax.numpy as jnp
@@ -205,19 +204,3 @@ def test_refuses_what_it_cannot_run(bad, match):
         run_gmm(LoopSpec(**{**SMALL, **bad}), seed=0)
     with pytest.raises(ValueError, match="model"):
         run_gmm(LoopSpec(dim=2), seed=0)
-
-
-@pytest.mark.slow
-def test_benchmark_five_components_256_replicates():
-    """Acceptance: 2-D, 5 components, n = 1000, 100 generations, 256 replicates (replace,
-    default EM budget) in under 2 minutes on the 2-core CPU, compilation included."""
-    truth = GaussianMixtureLaw(np.full(5, 0.2), [[0, 0], [6, 0], [0, 6], [-6, 0], [0, -6]],
-                               [np.eye(2)] * 5)
-    spec = LoopSpec(dim=2, n_real=1000, model="gmm", components=5, data="replace",
-                    generations=100, replicates=256, truth=truth)
-    start = time.perf_counter()
-    tr = run_gmm(spec, seed=TEST_SEED)
-    seconds = time.perf_counter() - start
-    print(f"benchmark: {seconds:.1f} s, mean EM iterations {tr.em_iterations.mean():.1f}")
-    assert np.all(np.isfinite(tr.means))
-    assert seconds < 120
