@@ -265,7 +265,7 @@ def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
     pairs = -(-n_norm // 2)
     w = jax.random.uniform(key, (batches, 2 * pairs + k * d), wt)
     cos, sin = box_muller(w[:, :pairs], w[:, pairs:2 * pairs])
-    z = jnp.concatenate([cos, sin], axis=1)[:, :n_norm]
+    z = jax.lax.optimization_barrier(jnp.concatenate([cos, sin], axis=1)[:, :n_norm])
     return Noise(
         z_mean=z[:, :d],
         z_off=z[:, d:d + n_off],
@@ -312,11 +312,15 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
         ok = pos & ((u < 1.0 - 0.0331 * x**4) | (jnp.log(u) < log_h))
         return ok, d * v, u * jnp.exp(-log_h)
 
-    ok, val, spare = accept(x.astype(wt), u.astype(wt), d, c)
-    first = jnp.argmax(ok, axis=0)[None]
-    value = jnp.take_along_axis(val, first, axis=0)[0].reshape(-1)
-    spare = jnp.take_along_axis(spare, first, axis=0)[0].reshape(-1)
-    done = jnp.any(ok, axis=0).reshape(-1)
+    ok, val, spare = jax.lax.optimization_barrier(accept(x.astype(wt), u.astype(wt), d, c))
+    # the first accepted of the K proposals: a chain of selects from the last to the first
+    # (K is static; a gather would cost more than the proposals themselves on a CPU)
+    value, spare_k, done = val[-1], spare[-1], ok[-1]
+    for j in range(ok.shape[0] - 2, -1, -1):
+        value = jnp.where(ok[j], val[j], value)
+        spare_k = jnp.where(ok[j], spare[j], spare_k)
+        done = done | ok[j]
+    value, spare, done = value.reshape(-1), spare_k.reshape(-1), done.reshape(-1)
     d_flat, c_flat = d.reshape(-1), c.reshape(-1)
     ids = (jnp.arange(value.size, dtype=jnp.uint32) if ids is None
            else jnp.asarray(ids).astype(jnp.uint32).reshape(-1))
@@ -440,7 +444,9 @@ def binomial(key, count: Array, prob: Array) -> Array:
 
         w = jax.random.uniform(key, (2, _BTRS_PROPOSALS), wt)
         ok, ks_b = btrs(w[0], w[1])
-        value = ks_b[jnp.argmax(ok)]
+        value = ks_b[-1]  # the first accepted: a chain of selects (no gather)
+        for j in range(_BTRS_PROPOSALS - 2, -1, -1):
+            value = jnp.where(ok[j], ks_b[j], value)
         more = jax.random.fold_in(key, _MORE_STREAM)
 
         def body(carry):
