@@ -21,6 +21,8 @@ depends only on (seed, r), give process p the replicate range of :func:`process_
 runner (or run one ``LoopSpec`` per range and concatenate): the concatenation over processes,
 in process order, is the single-host result for the same seed. For sweeps, split the grid's
 cells instead (a cell's keys depend only on (seed, cell index), see :mod:`simulations.sweep`).
+``tests/simulations/test_devices.py`` runs this recipe with two processes and a local
+coordinator and checks the concatenation against one process, bit for bit.
 """
 
 from __future__ import annotations
