@@ -87,7 +87,7 @@ def numpy_loop(R: int, T: int, n: int, d: int, seed: int = 0):
 
 def rng_floor(R: int, T: int, n: int, d: int, seed: int = 0):
     """A jitted function drawing R (T + 1) n d normals with the engines' key structure."""
-    from simulations.run import replicate_keys
+    from simulations.sharding import replicate_keys
 
     keys = replicate_keys(seed, R)
 

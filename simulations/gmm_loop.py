@@ -48,6 +48,7 @@ from jax import Array
 from simulations.curation import select
 from simulations.gaussian_loop import subsample_mask
 from simulations.mixture_trajectory import MixtureTrajectory
+from simulations.sharding import replicate_keys
 from simulations.spec import LoopSpec, check_seed
 from theory.distances import symmetric_eigh
 from theory.laws import sample_law
@@ -515,12 +516,6 @@ def _per_replicate_bytes(spec: LoopSpec) -> int:
     return 8 * (out + work)
 
 
-def _replicate_keys(seed: int, count: int, start: int):
-    base = jax.random.key(seed)
-    return jax.vmap(lambda r: jax.random.fold_in(base, r))(
-        jnp.arange(start, start + count, dtype=jnp.uint32))
-
-
 def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
             progress: bool = False) -> MixtureTrajectory:
     """Run ``spec.replicates`` replicates of a Gaussian-mixture loop (``model="gmm"``).
@@ -559,7 +554,7 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
     start = time.perf_counter()
     parts = []
     for lo in range(0, spec.replicates, batch_size):
-        keys = _replicate_keys(int(seed), batch_size, lo)
+        keys = replicate_keys(int(seed), batch_size, lo)
         params, em = runner(keys, hyper)
         take = min(batch_size, spec.replicates - lo)
         parts.append(jax.tree_util.tree_map(lambda a, k=take: np.asarray(a[:k]), (params, em)))

@@ -36,11 +36,11 @@ import time
 from functools import lru_cache
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from simulations import gaussian_loop, population, sharding, sufficient_loop
 from simulations.gmm_loop import run_gmm
+from simulations.sharding import replicate_keys
 from simulations.spec import LoopSpec, check_seed
 from simulations.trajectory import Trajectory
 
@@ -48,18 +48,6 @@ ENGINES = ("auto", "samples", "sufficient", "population")
 
 # Replicates per compiled batch are chosen so that one batch's working set stays near this.
 _BATCH_BYTES = 256 * 2**20
-
-
-def replicate_keys(seed: int, replicates: int, start: int = 0):
-    """Typed keys ``fold_in(key(seed), r)`` for replicates ``start … start + replicates − 1``.
-
-    A replicate's random stream depends only on (seed, replicate index), so results do not
-    depend on how replicates are batched.
-    """
-    base = jax.random.key(seed)
-    return jax.vmap(lambda r: jax.random.fold_in(base, r))(
-        jnp.arange(start, start + replicates, dtype=jnp.uint32)
-    )
 
 
 def resolve_engine(spec: LoopSpec, engine: str = "auto") -> str:

@@ -17,7 +17,7 @@ Several hosts (jax.distributed): start every process with :func:`jax.distributed
 process then shards its own replicates over its local devices as above. Since replicate r's stream
 depends only on (seed, r), give process p the replicate range of :func:`process_replicates`
 (computed from ``jax.process_index()`` and ``jax.process_count()``), build its keys with
-``simulations.replicate_keys(seed, count, start)`` and run them with the engine's compiled
+``replicate_keys(seed, count, start)`` and run them with the engine's compiled
 runner (or run one ``LoopSpec`` per range and concatenate): the concatenation over processes,
 in process order, is the single-host result for the same seed. For sweeps, split the grid's
 cells instead (a cell's keys depend only on (seed, cell index), see :mod:`simulations.sweep`).
@@ -30,6 +30,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -78,6 +79,18 @@ def place_keys(keys, axis: int = 0):
         return keys
     spec = P(*([None] * axis), AXIS)
     return jax.device_put(keys, NamedSharding(replicate_mesh(n), spec))
+
+
+def replicate_keys(seed: int, replicates: int, start: int = 0):
+    """Typed keys ``fold_in(key(seed), r)`` for replicates ``start … start + replicates − 1``.
+
+    A replicate's random stream depends only on (seed, replicate index), so results do not
+    depend on how replicates are batched, sharded or split over processes.
+    """
+    base = jax.random.key(seed)
+    return jax.vmap(lambda r: jax.random.fold_in(base, r))(
+        jnp.arange(start, start + replicates, dtype=jnp.uint32)
+    )
 
 
 def process_replicates(total: int, process_index: int | None = None,
