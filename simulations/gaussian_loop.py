@@ -217,13 +217,13 @@ def make_loop(static: Static, hyper: Hyper):
         :func:`draw_synthetic`'s, so the same fit up to rounding; the points are never
         formed, and with z drawn as (d, N) the sums fuse with the generator into one pass."""
         root = sqrtm_psd(params.cov) if full_cov else hyper.target_sqrt
-        a = jnp.sqrt(hyper.temperature) * root
+        b = jnp.sqrt(hyper.temperature) * root  # x_i = μ + z_i b (row vectors), b = Aᵀ
         k_z, _ = jax.random.split(key)
         z = jax.random.normal(k_z, (d, size), dt)
         zbar = jnp.mean(z, axis=1)
         s_z = jnp.sum(z[:, None, :] * z[None, :, :], axis=-1) - size * jnp.outer(zbar, zbar)
-        scatter = a @ s_z @ a.T
-        return Stats(jnp.asarray(size, dt), params.mean + a @ zbar,
+        scatter = b.T @ s_z @ b
+        return Stats(jnp.asarray(size, dt), params.mean + zbar @ b,
                      0.5 * (scatter + scatter.T))
 
     plain = (static.curation_k == 1 and static.corrector is None and not static.corrected

@@ -203,6 +203,7 @@ def em_fit(x, params0: MixtureParams, *, iterations, tol, floor, covariance: str
             jnp.asarray(False), jnp.asarray(0, jnp.int32), jnp.asarray(jnp.nan, dt))
     params, _, it, _, fl, start = jax.lax.while_loop(cond, body, init)
     ll = _e_step(xt, v, params)[0]
+    start = jnp.where(it == 0, ll, start)  # no M-step (iterations = 0): the start is the fit
     return params, EMInfo(it, ll, fl, start)
 
 

@@ -121,6 +121,8 @@ class MixtureTrajectory:
     def _compute(self, name):
         w, mu, cv = self.weights, self.means, self.covs
         if name in ("floored", "em_iterations", "loglik", "loglik_start"):
+            if getattr(self, name) is None:
+                raise ValueError(f"this trajectory has no {name!r} (not recorded)")
             return getattr(self, name)
         if name == "min_weight":
             return w.min(axis=-1)

@@ -667,9 +667,14 @@ def make_loop(static: Static, hyper: Hyper):
     return init, draws, step
 
 
+def block_length(generations: int) -> int:
+    """Generations per block: :data:`_BLOCK`, or T + 1 when that is smaller (one block)."""
+    return min(_BLOCK, generations + 1)
+
+
 def generation_blocks(generations: int) -> int:
-    """Number of blocks of :data:`_BLOCK` generations covering generations 0 … T."""
-    return -(-(generations + 1) // _BLOCK)
+    """Number of blocks of :func:`block_length` generations covering generations 0 … T."""
+    return -(-(generations + 1) // block_length(generations))
 
 
 def replicate_trajectory(static: Static, hyper: Hyper, key):
@@ -679,15 +684,19 @@ def replicate_trajectory(static: Static, hyper: Hyper, key):
     as in the sample-level engine. Generation 0 runs through ``step`` as well (one copy of the
     drawing code in the compiled program).
 
-    Generations run in blocks t ∈ [j·L, (j + 1)·L), L = :data:`_BLOCK`: a block first makes
-    the random numbers of all its generations (:func:`make_loop`'s ``draws``; the χ² rejection
-    fallback then runs once per block, rarely and on single values), then scans ``step`` over
-    them. Blocks start at multiples of L whatever T, so generation t's numbers do not depend on
-    T; the last block may run past T, and those fits are discarded. Memory per replicate is
-    O(L) beyond the output, whatever T.
+    Generations run in blocks t ∈ [j·L, (j + 1)·L), L = :data:`_BLOCK` (or T + 1 when T < L:
+    one block): a block first makes the random numbers of all its generations
+    (:func:`make_loop`'s ``draws``; the χ² rejection fallback then runs once per block, rarely
+    and on single values), then scans ``step`` over them. Blocks start at multiples of
+    :data:`_BLOCK` whatever T, and a value's fallback proposals depend only on its block's
+    first key and its own name, so generation t's numbers do not depend on T (a single short
+    block names its values as the first generations of a full one); the last block may run
+    past T, and those fits are discarded. Memory per replicate is O(L) beyond the output,
+    whatever T.
     """
     init, draws, step = make_loop(static, hyper)
-    ts = jnp.arange(generation_blocks(static.generations) * _BLOCK).reshape(-1, _BLOCK)
+    length = block_length(static.generations)
+    ts = jnp.arange(generation_blocks(static.generations) * length).reshape(-1, length)
 
     def block(carry, tb):
         rnd = draws(key, tb)

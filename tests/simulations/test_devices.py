@@ -53,8 +53,8 @@ def _start_child(path, devices, extra_flags):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _result(proc, path):
-    _, err = proc.communicate(timeout=600)
+def _result(proc, path, timeout=600):
+    _, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err[-3000:]
     return dict(np.load(path))
 
@@ -125,8 +125,14 @@ def test_processes_of_a_distributed_run_concatenate_to_the_single_process_result
     procs = [subprocess.Popen([sys.executable, "-c", PROCESS_CHILD, str(path), str(rank),
                                str(count), port], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for path, rank, count in runs]
-    single, p0, p1 = (_result(proc, path) for proc, (path, _, _) in zip(procs, runs,
-                                                                          strict=True))
+    try:
+        single, p0, p1 = (_result(proc, path, timeout=240)
+                          for proc, (path, _, _) in zip(procs, runs, strict=True))
+    finally:  # a failed or hung process must not leave the others waiting on the coordinator
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert (int(p0["start"]), int(p1["start"])) == (0, 7)  # 13 replicates: 7 + 6
     for key in single:
         if key != "start":

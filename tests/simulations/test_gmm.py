@@ -12,11 +12,15 @@ import theory  # noqa: F401  (float64)
 from simulations.gmm_loop import (
     EM_GROUP,
     MixtureParams,
+    compiled_runner,
     em_fit,
+    hyper_of,
     kmeanspp_init,
     mixture_mean_loglik,
     run_gmm,
+    static_of,
 )
+from simulations.sharding import replicate_keys
 from simulations.spec import LoopSpec
 from tests.helpers import TEST_SEED, Z_TEST
 from theory.laws import GaussianMixtureLaw
@@ -106,6 +110,10 @@ def test_em_never_decreases_the_likelihood(floor):
     diffs = np.diff(lls)
     assert np.all(diffs >= -1e-12), diffs
     assert lls[-1] > lls[0]
+    # EMInfo.start_loglik is the likelihood at the starting fit itself (before any M-step)
+    _, info = _em(x, p0, 5, -jnp.inf, floor)
+    assert abs(float(info.start_loglik) - lls[0]) <= 1e-12
+    assert abs(diffs[0]) > 1e-6  # so a likelihood taken after the first M-step would fail
 
 
 def test_weights_only_em_is_monotone_and_keeps_components():
@@ -172,12 +180,23 @@ def test_warm_started_em_never_lowers_the_likelihood_in_the_loop(small_run):
 
 def test_results_do_not_depend_on_batch_size(small_run):
     """Replicate r is computed the same way whatever the batch it runs in (groups of
-    EM_GROUP replicates; the last batch padded with discarded keys)."""
+    EM_GROUP replicates; the last batch padded with discarded keys), and whatever replicates
+    share its group: the compiled runner on keys shifted by half a group gives the same
+    values for the replicates both calls hold."""
     assert EM_GROUP < 12
     tr = run_gmm(LoopSpec(**SMALL), seed=TEST_SEED, batch_size=EM_GROUP)
-    np.testing.assert_array_equal(tr.means, small_run.means)
-    np.testing.assert_array_equal(tr.covs, small_run.covs)
-    np.testing.assert_array_equal(tr.em_iterations, small_run.em_iterations)
+    fields = ("weights", "means", "covs", "em_iterations", "loglik", "loglik_start")
+    for name in fields:
+        np.testing.assert_array_equal(getattr(tr, name), getattr(small_run, name), name)
+    spec = LoopSpec(**SMALL)
+    runner = compiled_runner(static_of(spec))
+    shift = EM_GROUP // 2
+    params, em = runner(replicate_keys(TEST_SEED, EM_GROUP, shift), hyper_of(spec))
+    got = {"weights": params.weights, "means": params.means, "covs": params.covs,
+           "em_iterations": em.iterations, "loglik": em.loglik, "loglik_start": em.start_loglik}
+    for name in fields:
+        np.testing.assert_array_equal(np.asarray(got[name]),
+                                      getattr(small_run, name)[shift:shift + EM_GROUP], name)
 
 
 def test_small_replace_loop_records_collapse(small_run):
