@@ -27,7 +27,7 @@ coordinator and checks the concatenation against one process, bit for bit.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -87,10 +87,13 @@ def replicate_keys(seed: int, replicates: int, start: int = 0):
     A replicate's random stream depends only on (seed, replicate index), so results do not
     depend on how replicates are batched, sharded or split over processes.
     """
-    base = jax.random.key(seed)
+    return _replicate_keys(jax.random.key(seed), int(replicates), jnp.uint32(start))
+
+
+@partial(jax.jit, static_argnums=1)
+def _replicate_keys(base, replicates: int, start):
     return jax.vmap(lambda r: jax.random.fold_in(base, r))(
-        jnp.arange(start, start + replicates, dtype=jnp.uint32)
-    )
+        start + jnp.arange(replicates, dtype=jnp.uint32))
 
 
 def process_replicates(total: int, process_index: int | None = None,

@@ -184,7 +184,7 @@ def hyper_of(spec) -> Hyper:
         correction_model_points=jnp.asarray(model_points, dt),
         target_mean=jnp.asarray(spec.truth_mean, dt),
         target_cov=cov.astype(dt),
-        target_factor=cov_factor(cov).astype(dt),
+        target_factor=_COV_FACTOR(cov).astype(dt),
         reward_params=spec.reward.params(dt) if spec.curated else (),
     )
 
@@ -220,15 +220,22 @@ def cov_factor(cov: Array) -> Array:
     return jnp.where(usable, chol * jnp.sqrt(safe), 0.0)
 
 
-# Streams of a generation key: the batches' uniforms use the key's own counters 0, 1, … (a few
-# dozen); the corrector's Binomial count and the samplers' rare extra proposals use
-# fold_in(key, constant) with constants far beyond those counters (fold_in(key, c) is the
-# generator's block c of the key, so small constants would reuse the batches' numbers). The
-# batches come in the order model part, fresh real set, target part, and a batch's numbers do
-# not depend on how many batches follow, so a corrected loop at γ = 0 reproduces the
-# uncorrected loop exactly.
+_COV_FACTOR = jax.jit(cov_factor)  # one compiled call per run instead of a dozen small ones
+
+
+# Streams. Generation t's key is k_t = fold_in(key, t). A block of generations starting at t₀
+# (a multiple of _BLOCK) draws its batches' uniforms from fold_in(fold_in(k_t₀, _NOISE_STREAM), b)
+# for batch b, one (L, ·) array per batch, generation l of the block in row l (the generator's
+# counters run along the rows, so a shorter block gets the first rows of a longer one); its
+# χ² rejection fallback uses fold_in(k_t₀, _MORE_STREAM); generation t's corrector split
+# (Binomial) uses fold_in(k_t, _COUNT_STREAM). The constants are far beyond the few counters a
+# key's own draws use (fold_in(key, c) is the generator's block c of the key). The batches
+# come in the order model part, fresh real set, target part, and a batch's numbers do not
+# depend on how many batches follow, so a corrected loop at γ = 0 reproduces the uncorrected
+# loop exactly.
 _COUNT_STREAM = 0x9E3779B9
 _MORE_STREAM = 0x7F4A7C15
+_NOISE_STREAM = 0x5BD1E995
 
 _PROPOSALS = 1  # Marsaglia–Tsang proposals drawn up front per χ² value (then a fallback loop)
 
@@ -237,12 +244,51 @@ def _work_dtype():
     return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
 
 
+# Taylor coefficients of sin and cos at 0 in the variable f = 4θ/(2π) (quarter turns):
+# sin(πf/2) = Σ_k (−1)^k (π/2)^{2k+1} f^{2k+1}/(2k+1)!, cos(πf/2) likewise with even powers.
+# On |f| ≤ 1/2 (|θ| ≤ π/4) the first omitted terms are below (π/4)^19/19! ≈ 1e-19 and
+# (π/4)^20/20! ≈ 3e-21, far below the float64 rounding of the result.
+_SIN_COEFFS = tuple((-1) ** k * (math.pi / 2) ** (2 * k + 1) / math.factorial(2 * k + 1)
+                    for k in range(9))
+_COS_COEFFS = tuple((-1) ** k * (math.pi / 2) ** (2 * k) / math.factorial(2 * k)
+                    for k in range(10))
+
+
+def _horner(coeffs, x2):
+    acc = jnp.full_like(x2, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        acc = acc * x2 + c
+    return acc
+
+
+def sincos_turns(u: Array) -> tuple[Array, Array]:
+    """(cos 2πu, sin 2πu) for u in [0, 1], with polynomials that XLA vectorizes (its own
+    float64 sine and cosine run one value at a time on a CPU, ten times slower).
+
+    Quarter-turn reduction: q = round(4u), f = 4u − q in [−1/2, 1/2] (exact: 4u is a power-of-
+    two scaling and f a difference of nearby floats), so 2πu = qπ/2 + πf/2 with |πf/2| ≤ π/4;
+    sin and cos of πf/2 by their Taylor polynomials (:data:`_SIN_COEFFS`, :data:`_COS_COEFFS`,
+    truncation below 1e-19), then rotated by q quarter turns. Accurate to a few float64 ulps
+    (tested against NumPy)."""
+    v = 4.0 * u
+    q = jnp.round(v)
+    f = v - q
+    f2 = f * f
+    s = f * _horner(_SIN_COEFFS, f2)
+    c = _horner(_COS_COEFFS, f2)
+    quadrant = q.astype(jnp.int32) % 4
+    swap = (quadrant % 2) == 1  # a quarter turn: (cos, sin) → (−sin, cos)
+    cos = jnp.where(swap, s, c) * jnp.where((quadrant == 1) | (quadrant == 2), -1.0, 1.0)
+    sin = jnp.where(swap, c, s) * jnp.where(quadrant >= 2, -1.0, 1.0)
+    return cos, sin
+
+
 def box_muller(u1: Array, u2: Array) -> tuple[Array, Array]:
     """Two independent N(0, 1) arrays from two independent U[0, 1) arrays (Box & Muller 1958):
-    r = √(−2 log(1 − u₁)), (r cos 2πu₂, r sin 2πu₂)."""
+    r = √(−2 log(1 − u₁)), (r cos 2πu₂, r sin 2πu₂) (:func:`sincos_turns`)."""
     r = jnp.sqrt(-2.0 * jnp.log1p(-u1))
-    angle = 2.0 * jnp.pi * u2
-    return r * jnp.cos(angle), r * jnp.sin(angle)
+    cos, sin = sincos_turns(u2)
+    return r * cos, r * sin
 
 
 class Noise(NamedTuple):
@@ -256,22 +302,36 @@ class Noise(NamedTuple):
     u: Array  # (K, B, d) U(0, 1) acceptance uniforms
 
 
-def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
-    """:class:`Noise` for ``batches`` batches, in the working dtype (float64 under x64)."""
-    wt = _work_dtype()
+def noise_columns(d: int, scatter: bool) -> int:
+    """Uniforms per batch: the Box–Muller pairs of d + d(d−1)/2 + K·d normals, and K·d
+    acceptance uniforms (K = :data:`_PROPOSALS`; only d normals without ``scatter``)."""
+    n_off = d * (d - 1) // 2 if scatter else 0
+    k = _PROPOSALS if scatter else 0
+    return 2 * (-(-(d + n_off + k * d) // 2)) + k * d
+
+
+def noise_from_uniforms(w: Array, d: int, scatter: bool) -> Noise:
+    """:class:`Noise` of batches from their uniforms ``w`` (..., :func:`noise_columns`), with
+    the leading axes of ``w``; x and u get the proposal axis K first."""
     n_off = d * (d - 1) // 2 if scatter else 0
     k = _PROPOSALS if scatter else 0
     n_norm = d + n_off + k * d
     pairs = -(-n_norm // 2)
-    w = jax.random.uniform(key, (batches, 2 * pairs + k * d), wt)
-    cos, sin = box_muller(w[:, :pairs], w[:, pairs:2 * pairs])
-    z = jax.lax.optimization_barrier(jnp.concatenate([cos, sin], axis=1)[:, :n_norm])
+    cos, sin = box_muller(w[..., :pairs], w[..., pairs:2 * pairs])
+    z = jax.lax.optimization_barrier(jnp.concatenate([cos, sin], axis=-1)[..., :n_norm])
+    lead = w.shape[:-1]
     return Noise(
-        z_mean=z[:, :d],
-        z_off=z[:, d:d + n_off],
-        x=jnp.moveaxis(z[:, d + n_off:].reshape(batches, k, d), 1, 0),
-        u=jnp.moveaxis(w[:, 2 * pairs:].reshape(batches, k, d), 1, 0),
+        z_mean=z[..., :d],
+        z_off=z[..., d:d + n_off],
+        x=jnp.moveaxis(z[..., d + n_off:].reshape(lead + (k, d)), -2, 0),
+        u=jnp.moveaxis(w[..., 2 * pairs:].reshape(lead + (k, d)), -2, 0),
     )
+
+
+def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
+    """:class:`Noise` for ``batches`` batches, in the working dtype (float64 under x64)."""
+    w = jax.random.uniform(key, (batches, noise_columns(d, scatter)), _work_dtype())
+    return noise_from_uniforms(w, d, scatter)
 
 
 def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
@@ -538,7 +598,7 @@ def merge(a: Stats, b: Stats) -> Stats:
 # ------------------------------------------------------------------------------ the loop
 class Draws(NamedTuple):
     """The random part of one generation's B Gaussian batches, which never depends on the
-    state of the loop (only on the generation key and the hyperparameters)."""
+    state of the loop (only on the replicate's key, the generation and the hyperparameters)."""
 
     counts: Array  # (B,) points per batch
     z_mean: Array  # (B, d) N(0, 1) of the sample means
@@ -552,12 +612,12 @@ _BLOCK = 16  # generations whose random numbers are made together (replicate_tra
 def make_loop(static: Static, hyper: Hyper):
     """Build ``(init, draws, step)`` for one replicate of the loop described by ``static``.
 
-    ``draws(key_t, t) -> Draws`` makes every random number of generation t (its batch counts,
-    the mean noise and the Bartlett factors); ``step(state, t, draws) -> (state, Info)`` turns
-    them into the generation's statistics through the current fit and refits. The split is
-    exact because the batch counts and the standard-normal / χ² parts of the Normal–Wishart
-    draws depend on the generation key alone; only the location μ and the factor F of each
-    batch depend on the state.
+    ``draws(key, ts) -> Draws`` makes every random number of the generations ``ts`` (a block:
+    their batch counts, mean noise and Bartlett factors, with a leading axis over ``ts``);
+    ``step(state, t, draws_t) -> (state, Info)`` turns generation t's into its statistics
+    through the current fit and refits. The split is exact because the batch counts and the
+    standard-normal / χ² parts of the Normal–Wishart draws depend on the keys alone; only the
+    location μ and the factor F of each batch depend on the state.
     """
     full_cov = static.model == "gaussian"
     data = static.data
@@ -612,18 +672,25 @@ def make_loop(static: Static, hyper: Hyper):
     def draws(key, ts) -> Draws:
         """The random numbers of generations ``ts`` (a block, (L,)), with a leading L axis.
 
-        Generation t's counts and noise come from ``fold_in(key, t)``; the χ² values of the
-        whole block share one rejection fallback keyed by ``fold_in(fold_in(key, ts[0]), ·)``,
-        value (l, b, i) (generation, batch, diagonal entry) named (l·3 + b)·d + i, so a batch's
-        values never depend on how many batches follow it (at most 3).
+        Streams as described above :data:`_COUNT_STREAM`: one uniform array per batch for the
+        whole block, row l for generation ts[l]; the χ² values of the block share one
+        rejection fallback, value (l, b, i) (generation, batch, diagonal entry) named
+        (l·3 + b)·d + i, so a batch's values never depend on how many batches follow it (at
+        most 3) nor on the block's length.
         """
-        keys = jax.vmap(lambda t: jax.random.fold_in(key, t))(ts)
-        counts = jax.vmap(counts_of)(keys, ts)  # (L, B)
+        first = jax.random.fold_in(key, ts[0])  # the block's first generation key
+        if static.corrected:  # the Binomial split of each generation, from its own key
+            counts = jax.vmap(counts_of)(jax.vmap(lambda t: jax.random.fold_in(key, t))(ts), ts)
+        else:
+            counts = jax.vmap(lambda t: counts_of(None, t))(ts)  # (L, B), no randomness
         b = counts.shape[1]
-        noise = jax.vmap(lambda k: draw_noise(k, b, d, full_cov))(keys)
+        block = jax.random.fold_in(first, _NOISE_STREAM)
+        cols = noise_columns(d, full_cov)
+        w = jnp.stack([jax.random.uniform(jax.random.fold_in(block, j), (ts.shape[0], cols),
+                                          _work_dtype()) for j in range(b)], axis=1)
+        noise = noise_from_uniforms(w, d, full_cov)  # (L, B, ·); x, u (K, L, B, d)
         if full_cov:
-            noise = noise._replace(x=jnp.moveaxis(noise.x, 1, 0), u=jnp.moveaxis(noise.u, 1, 0))
-            more = jax.random.fold_in(keys[0], _MORE_STREAM)
+            more = jax.random.fold_in(first, _MORE_STREAM)
             ids = ((jnp.arange(ts.shape[0])[:, None, None] * _MAX_BATCHES
                     + jnp.arange(b)[None, :, None]) * d + jnp.arange(d))
             a = bartlett_factors(noise, more, jnp.maximum(counts - 1.0, 0.0), d, dt, ids)
@@ -680,17 +747,19 @@ def generation_blocks(generations: int) -> int:
 def replicate_trajectory(static: Static, hyper: Hyper, key):
     """Fitted (means, covs) of one replicate, ``(T+1, d)`` and ``(T+1, d, d)``.
 
-    Keys: generation t (t = 0 … T, 0 being the fit on the real data) uses ``fold_in(key, t)``,
-    as in the sample-level engine. Generation 0 runs through ``step`` as well (one copy of the
-    drawing code in the compiled program).
+    Keys: generation t (t = 0 … T, 0 being the fit on the real data) has the key
+    ``fold_in(key, t)``, as in the sample-level engine; a block's random numbers come from
+    its first generation's key (the streams above :data:`_COUNT_STREAM`). Generation 0 runs
+    through ``step`` as well (one copy of the drawing code in the compiled program).
 
     Generations run in blocks t ∈ [j·L, (j + 1)·L), L = :data:`_BLOCK` (or T + 1 when T < L:
     one block): a block first makes the random numbers of all its generations
     (:func:`make_loop`'s ``draws``; the χ² rejection fallback then runs once per block, rarely
     and on single values), then scans ``step`` over them. Blocks start at multiples of
-    :data:`_BLOCK` whatever T, and a value's fallback proposals depend only on its block's
-    first key and its own name, so generation t's numbers do not depend on T (a single short
-    block names its values as the first generations of a full one); the last block may run
+    :data:`_BLOCK` whatever T, a block's uniforms are laid out generation by generation and a
+    value's fallback proposals depend only on its block's first key and its own name, so
+    generation t's numbers do not depend on T (a single short block gets the first
+    generations' numbers of a full one); the last block may run
     past T, and those fits are discarded. Memory per replicate is O(L) beyond the output,
     whatever T.
     """

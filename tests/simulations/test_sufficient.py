@@ -45,6 +45,25 @@ def test_gamma_sampler_matches_scipy():
         assert p > ALPHA / GAMMA_SHAPES.size, f"Gamma({a}): KS p = {p:.3g} (seed {TEST_SEED})"
 
 
+def test_sincos_turns_matches_a_high_precision_reference():
+    """cos 2πu and sin 2πu by quarter-turn reduction and Taylor polynomials, against mpmath at
+    30 digits: within 2.5e-16 (about one float64 ulp of 1) on 20 000 uniforms and at and
+    beside the eighth turns, where the reduction switches."""
+    import mpmath
+
+    rng = np.random.default_rng(TEST_SEED)
+    eighths = np.arange(9) / 8
+    u = np.concatenate([rng.random(20_000), eighths, np.nextafter(eighths[1:], 0.0),
+                        np.nextafter(eighths[:-1], 1.0)])
+    cos, sin = map(np.asarray, jax.jit(sl.sincos_turns)(jnp.asarray(u)))
+    with mpmath.workdps(30):
+        turn = 2 * mpmath.pi
+        ref_cos = np.array([float(mpmath.cos(turn * mpmath.mpf(v))) for v in u])
+        ref_sin = np.array([float(mpmath.sin(turn * mpmath.mpf(v))) for v in u])
+    assert np.max(np.abs(cos - ref_cos)) <= 2.5e-16
+    assert np.max(np.abs(sin - ref_sin)) <= 2.5e-16
+
+
 _FALLBACK = jax.jit(sl.gamma_from_noise)
 
 
