@@ -402,7 +402,9 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
     value, spare, _, _ = jax.lax.while_loop(cond, body, init)
     value, spare = value.reshape(a.shape), spare.reshape(a.shape)
     exponent = 1.0 / jnp.where(boosted, a, 1.0)
-    boost = jnp.where(boosted, jnp.clip(spare, 0.0, 1.0) ** exponent, 1.0)
+    # U^{1/a} as exp(log(U)/a): XLA's float64 pow runs one value at a time on a CPU (5 ns
+    # against 1 ns); the relative rounding, |log U|/a ulps, matters only where U^{1/a} is tiny
+    boost = jnp.where(boosted, jnp.exp(exponent * jnp.log(jnp.clip(spare, 0.0, 1.0))), 1.0)
     return (value * boost).astype(out_dtype)
 
 
