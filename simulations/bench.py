@@ -13,8 +13,8 @@ Measurements (wall-clock, after a warm-up call that compiles; compile times are 
    the same count of normals, in the same (d, n) layout and with the same key structure (vmap
    over replicates, scan over generations), and only sums them;
 3. the sufficient engine against the sample-level engine at n ∈ {10², 10³, 10⁴, 10⁵}
-   ("mix", λ = 1), per replicate-generation; and the sufficient engine's cost at n = 10⁶
-   against n = 10 (flat in n);
+   ("mix", λ = 1), per replicate-generation, each the best of three calls; and the
+   sufficient engine's cost at n = 10⁶ against n = 10 (flat in n);
 4. a sweep of a 1000-cell grid (λ × γ × n, 10 values each) × 1000 replicates × 100
    generations, d = 2, sufficient engine, in a fresh process: wall time (compilation
    included) and peak resident memory (``resource.getrusage``);
@@ -224,9 +224,9 @@ def measure(quick: bool = False) -> tuple[_Table, str]:
     for size in cfg["ns"]:
         base = LoopSpec(dim=d, n_real=size, synthetic_ratio=1.0, data="mix", generations=T,
                         replicates=suff_R)
-        _, s_suff = _timed(_engine_call(base, "sufficient"), repeat=2)
+        _, s_suff = _timed(_engine_call(base, "sufficient"), repeat=3)
         reps = int(max(4, min(suff_R, cfg["samples_points"] // (T * 2 * size * d))))
-        _, s_samp = _timed(_engine_call(base.replace(replicates=reps), "samples"))
+        _, s_samp = _timed(_engine_call(base.replace(replicates=reps), "samples"), repeat=3)
         per_rg[size] = (s_samp / (reps * T), s_suff / (suff_R * T))
         table.add(f"n={size:>7}: samples per rep-gen", 1e6 * per_rg[size][0], "us",
                   note=f"R={reps}")

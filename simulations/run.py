@@ -213,11 +213,15 @@ def run(
             done = min(lo + len(takes) * batch_size, total)
             print(f"  replicates {done}/{total}", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
+
+    def joined(parts):  # one batch: its array as it is (no copy)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+
     return Trajectory(
         spec=spec,
         seed=int(seed),
         engine=engine,
-        means=np.concatenate(means, axis=0),
-        covs=np.concatenate(covs, axis=0),
+        means=joined(means),
+        covs=joined(covs),
         seconds=seconds,
     )

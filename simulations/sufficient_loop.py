@@ -175,13 +175,14 @@ def hyper_of(spec) -> Hyper:
     prob = 1.0 if inf else gamma / (1.0 + gamma)
     model_points = 0.0 if inf else float(min(m, round(m / (1.0 + gamma))))
     cov = jnp.asarray(spec.truth_cov, jnp.float64)
+    scalar = np.dtype(dt).type  # host scalars: the compiled runner takes them as they are
     return Hyper(
-        n_real=jnp.asarray(spec.n_real, dt),
-        n_syn=jnp.asarray(m, dt),
-        temperature=jnp.asarray(spec.temperature, dt),
-        ddof=jnp.asarray(1.0 if spec.estimator == "unbiased" else 0.0, dt),
-        correction_prob=jnp.asarray(prob, dt),
-        correction_model_points=jnp.asarray(model_points, dt),
+        n_real=scalar(spec.n_real),
+        n_syn=scalar(m),
+        temperature=scalar(spec.temperature),
+        ddof=scalar(1.0 if spec.estimator == "unbiased" else 0.0),
+        correction_prob=scalar(prob),
+        correction_model_points=scalar(model_points),
         target_mean=jnp.asarray(spec.truth_mean, dt),
         target_cov=cov.astype(dt),
         target_factor=_COV_FACTOR(cov).astype(dt),
