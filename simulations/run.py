@@ -214,8 +214,10 @@ def run(
             print(f"  replicates {done}/{total}", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
 
-    def joined(parts):  # one batch: its array as it is (no copy)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+    def joined(parts):  # one batch: its array as it is (no copy); read-only either way
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+        out.flags.writeable = False
+        return out
 
     return Trajectory(
         spec=spec,

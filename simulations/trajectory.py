@@ -56,7 +56,8 @@ class Trajectory:
         seed: the integer seed.
         engine: the engine that produced it.
         means: ``(replicates, generations + 1, d)`` fitted means; index 0 is the real-data fit.
-        covs: ``(replicates, generations + 1, d, d)`` fitted covariances.
+        covs: ``(replicates, generations + 1, d, d)`` fitted covariances. Arrays returned by
+            :func:`simulations.run` are read-only (metrics are cached from them).
         seconds: wall-clock time of the run.
     """
 
