@@ -269,8 +269,8 @@ def sincos_turns(u: Array) -> tuple[Array, Array]:
     Quarter-turn reduction: q = round(4u), f = 4u − q in [−1/2, 1/2] (exact: 4u is a power-of-
     two scaling and f a difference of nearby floats), so 2πu = qπ/2 + πf/2 with |πf/2| ≤ π/4;
     sin and cos of πf/2 by their Taylor polynomials (:data:`_SIN_COEFFS`, :data:`_COS_COEFFS`,
-    truncation below 1e-19), then rotated by q quarter turns. Accurate to a few float64 ulps
-    (tested against NumPy)."""
+    truncation below 1e-19), then rotated by q quarter turns. Within 2.5e-16 of the exact
+    values (tested against mpmath at 30 digits)."""
     v = 4.0 * u
     q = jnp.round(v)
     f = v - q
@@ -335,6 +335,17 @@ def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
     return noise_from_uniforms(w, d, scatter)
 
 
+def _first_accepted(ok: Array, *values: Array) -> tuple[Array, ...]:
+    """Each of ``values`` (K, ...) at the first of its K proposals that ``ok`` (K, ...)
+    accepts (the last proposal's where none is: the caller's fallback then replaces it).
+    A chain of selects from the last proposal to the first: K is static, and on a CPU a
+    gather at argmax(ok) costs more than the proposals themselves."""
+    out = [v[-1] for v in values]
+    for j in range(ok.shape[0] - 2, -1, -1):
+        out = [jnp.where(ok[j], v[j], o) for v, o in zip(values, out, strict=True)]
+    return tuple(out)
+
+
 def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
     """Gamma(a) draws (unit scale) for a traced array ``a`` > 0, exact (rejection sampling).
 
@@ -374,14 +385,8 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
         return ok, d * v, u * jnp.exp(-log_h)
 
     ok, val, spare = jax.lax.optimization_barrier(accept(x.astype(wt), u.astype(wt), d, c))
-    # the first accepted of the K proposals: a chain of selects from the last to the first
-    # (K is static; a gather would cost more than the proposals themselves on a CPU)
-    value, spare_k, done = val[-1], spare[-1], ok[-1]
-    for j in range(ok.shape[0] - 2, -1, -1):
-        value = jnp.where(ok[j], val[j], value)
-        spare_k = jnp.where(ok[j], spare[j], spare_k)
-        done = done | ok[j]
-    value, spare, done = value.reshape(-1), spare_k.reshape(-1), done.reshape(-1)
+    value, spare = _first_accepted(ok, val, spare)
+    value, spare, done = value.reshape(-1), spare.reshape(-1), jnp.any(ok, axis=0).reshape(-1)
     d_flat, c_flat = d.reshape(-1), c.reshape(-1)
     ids = (jnp.arange(value.size, dtype=jnp.uint32) if ids is None
            else jnp.asarray(ids).astype(jnp.uint32).reshape(-1))
@@ -507,9 +512,7 @@ def binomial(key, count: Array, prob: Array) -> Array:
 
         w = jax.random.uniform(key, (2, _BTRS_PROPOSALS), wt)
         ok, ks_b = btrs(w[0], w[1])
-        value = ks_b[-1]  # the first accepted: a chain of selects (no gather)
-        for j in range(_BTRS_PROPOSALS - 2, -1, -1):
-            value = jnp.where(ok[j], ks_b[j], value)
+        (value,) = _first_accepted(ok, ks_b)
         more = jax.random.fold_in(key, _MORE_STREAM)
 
         def body(carry):
