@@ -48,7 +48,9 @@ estimator and Gaussian truth of a given (d, T, policy, model) — one trace per 
 Numerics: float64 by default, float32 supported. The Binomial counts (:func:`binomial`:
 inversion or Hörmann's BTRS) and the χ² draws (:func:`gamma_variates`: Marsaglia–Tsang) are
 exact rejection samplers whose value in a replicate depends on that replicate's key alone, so
-results do not depend on batching or on the number of devices.
+results do not depend on batching or on the number of devices. Random numbers are
+``jax.random``'s own, drawn through :mod:`simulations.threefry` (the same bits, computed by
+vectorized straight-line code instead of JAX's rolled CPU loop).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from simulations import threefry
 from simulations._stats import Stats
 from theory.rewards import reward_tilt
 
@@ -331,7 +334,7 @@ def noise_from_uniforms(w: Array, d: int, scatter: bool) -> Noise:
 
 def draw_noise(key, batches: int, d: int, scatter: bool) -> Noise:
     """:class:`Noise` for ``batches`` batches, in the working dtype (float64 under x64)."""
-    w = jax.random.uniform(key, (batches, noise_columns(d, scatter)), _work_dtype())
+    w = threefry.uniform(key, (batches, noise_columns(d, scatter)), _work_dtype())
     return noise_from_uniforms(w, d, scatter)
 
 
@@ -397,8 +400,8 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
     def body(carry):
         value, spare, done, tries = carry
         e = jnp.argmin(done)  # the first value not yet accepted
-        k = jax.random.fold_in(jax.random.fold_in(key, ids[e]), tries[e])
-        w = jax.random.uniform(k, (3,), wt)
+        k = threefry.fold_in(threefry.fold_in(key, ids[e]), tries[e])
+        w = threefry.uniform(k, (3,), wt)
         acc, v, sp = accept(box_muller(w[0], w[1])[0], w[2], d_flat[e], c_flat[e])
         return (value.at[e].set(jnp.where(acc, v, value[e])),
                 spare.at[e].set(jnp.where(acc, sp, spare[e])), done.at[e].set(acc),
@@ -419,9 +422,9 @@ def gamma_variates(key, shape_a: Array) -> Array:
     random numbers)."""
     wt = _work_dtype()
     k = _PROPOSALS
-    w = jax.random.uniform(key, (3 * k,) + shape_a.shape, wt)
+    w = threefry.uniform(key, (3 * k,) + shape_a.shape, wt)
     x = box_muller(w[:k], w[k:2 * k])[0]
-    return gamma_from_noise(x, w[2 * k:], jax.random.fold_in(key, _MORE_STREAM), shape_a)
+    return gamma_from_noise(x, w[2 * k:], threefry.fold_in(key, _MORE_STREAM), shape_a)
 
 
 _BTRS_PROPOSALS = 4
@@ -473,7 +476,7 @@ def binomial(key, count: Array, prob: Array) -> Array:
     qs = jnp.where(trivial, 0.5, q)
 
     def inversion(key):
-        u0 = jax.random.uniform(key, (), wt)
+        u0 = threefry.uniform(key, (), wt)
         ratio_q = qs / (1.0 - qs)
 
         def cond(c):
@@ -510,14 +513,14 @@ def binomial(key, count: Array, prob: Array) -> Array:
             rhs = h - log_factorial(kk) - log_factorial(n - kk) + (kk - mode) * lpq
             return inside & (quick | (lhs <= rhs)), kk
 
-        w = jax.random.uniform(key, (2, _BTRS_PROPOSALS), wt)
+        w = threefry.uniform(key, (2, _BTRS_PROPOSALS), wt)
         ok, ks_b = btrs(w[0], w[1])
         (value,) = _first_accepted(ok, ks_b)
-        more = jax.random.fold_in(key, _MORE_STREAM)
+        more = threefry.fold_in(key, _MORE_STREAM)
 
         def body(carry):
             value, done, i = carry
-            uv = jax.random.uniform(jax.random.fold_in(more, i), (2,), wt)
+            uv = threefry.uniform(threefry.fold_in(more, i), (2,), wt)
             acc, k = btrs(uv[0], uv[1])
             return jnp.where(acc & ~done, k, value), done | acc, i + 1
 
@@ -555,7 +558,7 @@ def wishart(key, df, factor: Array) -> Array:
     d = factor.shape[-1]
     noise = draw_noise(key, 1, d, True)
     df = jnp.reshape(jnp.asarray(df, factor.dtype), (1,))
-    fa = factor @ bartlett_factors(noise, jax.random.fold_in(key, _MORE_STREAM), df, d,
+    fa = factor @ bartlett_factors(noise, threefry.fold_in(key, _MORE_STREAM), df, d,
                                    factor.dtype)[0]
     return fa @ fa.T
 
@@ -670,7 +673,7 @@ def make_loop(static: Static, hyper: Hyper):
         if data == "fresh":
             counts.append(jnp.where(first, none, hyper.n_real))
         if static.corrected:
-            m_model = model_count(jax.random.fold_in(key, _COUNT_STREAM))
+            m_model = model_count(threefry.fold_in(key, _COUNT_STREAM))
             counts[0] = jnp.where(first, hyper.n_real, m_model)
             counts.append(jnp.where(first, none, hyper.n_syn - m_model))
         return jnp.stack(counts)
@@ -684,19 +687,19 @@ def make_loop(static: Static, hyper: Hyper):
         (l·3 + b)·d + i, so a batch's values never depend on how many batches follow it (at
         most 3) nor on the block's length.
         """
-        first = jax.random.fold_in(key, ts[0])  # the block's first generation key
+        first = threefry.fold_in(key, ts[0])  # the block's first generation key
         if static.corrected:  # the Binomial split of each generation, from its own key
-            counts = jax.vmap(counts_of)(jax.vmap(lambda t: jax.random.fold_in(key, t))(ts), ts)
+            counts = jax.vmap(counts_of)(jax.vmap(lambda t: threefry.fold_in(key, t))(ts), ts)
         else:
             counts = jax.vmap(lambda t: counts_of(None, t))(ts)  # (L, B), no randomness
         b = counts.shape[1]
-        block = jax.random.fold_in(first, _NOISE_STREAM)
+        block = threefry.fold_in(first, _NOISE_STREAM)
         cols = noise_columns(d, full_cov)
-        w = jnp.stack([jax.random.uniform(jax.random.fold_in(block, j), (ts.shape[0], cols),
-                                          _work_dtype()) for j in range(b)], axis=1)
+        w = jnp.stack([threefry.uniform_rows(threefry.fold_in(block, j), ts.shape[0], cols,
+                                             _work_dtype()) for j in range(b)], axis=1)
         noise = noise_from_uniforms(w, d, full_cov)  # (L, B, ·); x, u (K, L, B, d)
         if full_cov:
-            more = jax.random.fold_in(first, _MORE_STREAM)
+            more = threefry.fold_in(first, _MORE_STREAM)
             ids = ((jnp.arange(ts.shape[0])[:, None, None] * _MAX_BATCHES
                     + jnp.arange(b)[None, :, None]) * d + jnp.arange(d))
             a = bartlett_factors(noise, more, jnp.maximum(counts - 1.0, 0.0), d, dt, ids)
