@@ -11,7 +11,9 @@ Measurements (wall-clock, after a warm-up call that compiles; compile times are 
    fully synthetic "replace" loop; ``--quick``: R = 32, T = 10, n = 200);
 2. the sample-level engine against the random-number floor: a jitted JAX function that draws
    the same count of normals, in the same (d, n) layout and with the same key structure (vmap
-   over replicates, scan over generations), and only sums them;
+   over replicates, scan over generations), and only sums them, with the engines' generator
+   (:func:`simulations.threefry.normal`; the target's floor) and with ``jax.random.normal``
+   (the same bits through JAX's own CPU lowering, listed for comparison);
 3. the sufficient engine against the sample-level engine at n ∈ {10², 10³, 10⁴, 10⁵}
    ("mix", λ = 1), per replicate-generation, each the best of three calls; and the
    sufficient engine's cost at n = 10⁶ against n = 10 (flat in n);
@@ -85,16 +87,20 @@ def numpy_loop(R: int, T: int, n: int, d: int, seed: int = 0):
     return means, covs
 
 
-def rng_floor(R: int, T: int, n: int, d: int, seed: int = 0):
-    """A jitted function drawing R (T + 1) n d normals with the engines' key structure."""
+def rng_floor(R: int, T: int, n: int, d: int, seed: int = 0, own: bool = True):
+    """A jitted function drawing R (T + 1) n d normals with the engines' key structure: with
+    the engines' own generator (:func:`simulations.threefry.normal`, ``own``) or with
+    ``jax.random.normal`` (the same bits, through JAX's rolled CPU lowering)."""
+    from simulations import threefry
     from simulations.sharding import replicate_keys
 
     keys = replicate_keys(seed, R)
+    normal = threefry.normal if own else jax.random.normal
 
     def one(key):
         def body(total, t):
             # the engine's own layout (simulations.gaussian_loop draws z as (d, n))
-            z = jax.random.normal(jax.random.fold_in(key, t), (d, n), jnp.float64)
+            z = normal(jax.random.fold_in(key, t), (d, n), jnp.float64)
             return total + jnp.sum(z), None
 
         return jax.lax.scan(body, jnp.zeros(()), jnp.arange(T + 1))[0]
@@ -205,13 +211,17 @@ def measure(quick: bool = False) -> tuple[_Table, str]:
     spec = LoopSpec(dim=d, n_real=n, data="replace", generations=T, replicates=R)
     compile_s, samples_s = _timed(_engine_call(spec, "samples"))
     floor_first, floor_s = _timed(rng_floor(R, T, n, d))
+    _, jax_floor_s = _timed(rng_floor(R, T, n, d, own=False))
     t0 = time.perf_counter()
     numpy_loop(R, T, n, d)
     numpy_s = time.perf_counter() - t0
     work = f"R={R}, T={T}, n={n}, d={d}"
     table.add(f"samples engine ({work})", samples_s, "s")
     table.add("  its first call (compiles)", compile_s, "s")
-    table.add("RNG floor (same normals, jitted)", floor_s, "s")
+    table.add("RNG floor (same normals, jitted)", floor_s, "s",
+              note="simulations.threefry.normal, the engines' generator")
+    table.add("  with jax.random.normal (same bits)", jax_floor_s, "s",
+              note="JAX's rolled Threefry loop on a CPU")
     table.add("NumPy per-replicate loop", numpy_s, "s")
     table.add("samples / RNG floor", samples_s / floor_s, "ratio", "<= 1.3",
               samples_s / floor_s <= 1.3)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from simulations import threefry
 from theory.distances import sqrtm_psd
 from theory.rewards import reward_tilt, reward_value
 
@@ -48,11 +49,11 @@ def curated_gaussian_draws(key, mean, root, size: int, k, reward_kind: str, rewa
         cov = root @ root.T
         t_mean, t_cov = reward_tilt(reward_kind, reward_params, mean, cov)
         t_root = sqrtm_psd(t_cov)
-        z = jax.random.normal(key, (size, d), dt)
+        z = threefry.normal(key, (size, d), dt)
         return t_mean + z @ t_root
     k = int(k)
     k_z, k_pick = jax.random.split(key)
-    z = jax.random.normal(k_z, (size, k, d), dt)
+    z = threefry.normal(k_z, (size, k, d), dt)
     cand = mean + z @ root
     if k == 1:
         return cand[:, 0, :]

@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from simulations import threefry
 from simulations._stats import Stats, batch_stats, covariance, merge
 from simulations.curation import curated_gaussian_draws
 from theory.distances import sqrtm_psd
@@ -196,7 +197,7 @@ def make_loop(static: Static, hyper: Hyper):
                                           static.reward_kind, hyper.reward_params,
                                           static.reward)
         k_z, k_member = jax.random.split(key)
-        z = jax.random.normal(k_z, (d, size), dt).T  # drawn as (d, size): see plain_stats
+        z = threefry.normal(k_z, (d, size), dt).T  # drawn as (d, size): see plain_stats
         x = params.mean + jnp.sqrt(hyper.temperature) * (z @ root)
         if static.corrector is not None:  # a point-wise corrector Π(x) (Gillman et al. App. C)
             return static.corrector.apply(k_member, x, hyper.target_mean, hyper.target_sqrt,
@@ -205,7 +206,7 @@ def make_loop(static: Static, hyper: Hyper):
             if static.correction_split == "deterministic":
                 to_target = jnp.arange(size, dtype=dt) >= hyper.correction_model_points
             else:
-                to_target = jax.random.uniform(k_member, (size,), dt) < hyper.correction_prob
+                to_target = threefry.uniform(k_member, (size,), dt) < hyper.correction_prob
             corrected = hyper.target_mean + z @ hyper.target_sqrt
             x = jnp.where(to_target[:, None], corrected, x)
         return x
@@ -219,7 +220,7 @@ def make_loop(static: Static, hyper: Hyper):
         root = sqrtm_psd(params.cov) if full_cov else hyper.target_sqrt
         b = jnp.sqrt(hyper.temperature) * root  # x_i = μ + z_i b (row vectors), b = Aᵀ
         k_z, _ = jax.random.split(key)
-        z = jax.random.normal(k_z, (d, size), dt)
+        z = threefry.normal(k_z, (d, size), dt)
         zbar = jnp.mean(z, axis=1)
         s_z = jnp.sum(z[:, None, :] * z[None, :, :], axis=-1) - size * jnp.outer(zbar, zbar)
         scatter = b.T @ s_z @ b

@@ -8,8 +8,8 @@ iterations and costs about 5 ns per 64-bit draw on this project's reference mach
 hash written out as 20 rounds of elementwise ``jnp`` operations is fused by XLA into one
 vectorized kernel and costs about 2 ns (``selfconsuming bench`` runs both).
 
-The functions below reproduce ``jax.random.fold_in`` and ``jax.random.uniform`` exactly (tested
-bit for bit, float64 and float32), so the engines that use them draw the same streams as
+The functions below reproduce ``jax.random.fold_in``, ``jax.random.uniform`` and
+``jax.random.normal`` exactly (tested bit for bit, float64 and float32), so the engines that use them draw the same streams as
 ``jax.random`` would. They apply to the default generator with JAX's default
 ``jax_threefry_partitionable=True`` layout; for another generator (``jax.random.key(...,
 impl="rbg")``, say) or the legacy layout they call ``jax.random`` itself.
@@ -122,3 +122,16 @@ def uniform_rows(key, rows: int, cols: int, dtype=jnp.float64, chunks: int = 2) 
 
     out = jax.lax.map(chunk, jnp.arange(chunks, dtype=jnp.uint32))
     return out.reshape(per * chunks, cols)[:rows]
+
+
+def normal(key, shape: tuple[int, ...], dtype=jnp.float64) -> Array:
+    """``jax.random.normal(key, shape, dtype)``, bit for bit, for a single typed key: √2 ·
+    erf⁻¹(v) with v uniform on (−1, 1), v = lo + (1 − lo)·u for :func:`uniform`'s u and
+    lo the float just above −1 (clipped at lo)."""
+    dtype = jnp.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    if not _supported(key, dtype, math.prod(shape)):
+        return jax.random.normal(key, shape, dtype)
+    lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
+    hi = np.array(1.0, dtype)
+    v = jnp.maximum(lo, uniform(key, shape, dtype) * (hi - lo) + lo)
+    return np.array(np.sqrt(2), dtype) * jax.lax.erf_inv(v)

@@ -63,5 +63,16 @@ def test_other_generators_fall_back_to_jax_random():
                                   np.asarray(jax.random.uniform(key, (4, 3))))
     np.testing.assert_array_equal(np.asarray(threefry.uniform_rows(key, 4, 3)),
                                   np.asarray(jax.random.uniform(key, (4, 3))))
+    np.testing.assert_array_equal(np.asarray(threefry.normal(key, (5,))),
+                                  np.asarray(jax.random.normal(key, (5,))))
     np.testing.assert_array_equal(jax.random.key_data(threefry.fold_in(key, 9)),
                                   jax.random.key_data(jax.random.fold_in(key, 9)))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+@pytest.mark.parametrize("shape", [(), (5,), (2, 1000), (3, 7)])
+def test_normal_equals_jax_random(shape, dtype):
+    ours = jax.jit(jax.vmap(lambda k: threefry.normal(k, shape, dtype)))(KEYS)
+    ref = jax.vmap(lambda k: jax.random.normal(k, shape, dtype))(KEYS)
+    assert ours.dtype == ref.dtype == jnp.dtype(dtype)
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref))
