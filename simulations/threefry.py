@@ -9,10 +9,10 @@ hash written out as 20 rounds of elementwise ``jnp`` operations is fused by XLA 
 vectorized kernel and costs about 2 ns (``selfconsuming bench`` runs both).
 
 The functions below reproduce ``jax.random.fold_in``, ``jax.random.uniform`` and
-``jax.random.normal`` exactly (tested bit for bit, float64 and float32), so the engines that use them draw the same streams as
-``jax.random`` would. They apply to the default generator with JAX's default
-``jax_threefry_partitionable=True`` layout; for another generator (``jax.random.key(...,
-impl="rbg")``, say) or the legacy layout they call ``jax.random`` itself.
+``jax.random.normal`` exactly (tested bit for bit, float64 and float32), so the engines that use
+them draw the same streams as ``jax.random`` would. They apply to the default generator with
+JAX's default ``jax_threefry_partitionable=True`` layout; for another generator
+(``jax.random.key(..., impl="rbg")``, say) or the legacy layout they call ``jax.random`` itself.
 
 Threefry-2x32 (Salmon et al. 2011, Table 4; the Random123 reference ``threefry2x32_R(20)``):
 with key (k₀, k₁), k₂ = k₀ ⊕ k₁ ⊕ 0x1BD11BDA and counter (x₀, x₁), x₀ += k₀, x₁ += k₁, then five
