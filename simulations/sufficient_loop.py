@@ -103,6 +103,7 @@ class Static(NamedTuple):
     corrected: bool
     correction_split: str = "random"
     reward_kind: str | None = None  # K = ∞ curation with this reward kind; None: no curation
+    unrolled: bool | None = None  # the step's algebra (None: unrolled when dim ≤ 2; _algebra)
 
 
 class Hyper(NamedTuple):
@@ -563,34 +564,141 @@ def wishart(key, df, factor: Array) -> Array:
     return fa @ fa.T
 
 
-def gaussian_batches(rnd, means: Array, factors: Array, scatter: bool) -> Stats:
-    """Statistics of B Gaussian batches, drawn without the points: batch b has
-    ``rnd.counts[b]`` i.i.d. points of N(means[b], F_b F_bᵀ), ``factors[b] = F_b``.
+class _Dense:
+    """The step's algebra with vectors (d,) and matrices (d, d) as arrays (d > 2)."""
 
-    x̄_b = μ_b + F_b z_b/√N_b, z_b ~ N(0, I) (``rnd.z_mean``), and S_b = F_b A_b A_bᵀ F_bᵀ
-    with A_b ~ :func:`bartlett_factors`(N_b − 1) (``rnd.bartlett``), all independent. Counts
-    are traced and may be 0 (x̄ is then a finite placeholder and S = 0; :func:`merge` gives it
-    no weight). ``scatter=False`` skips S (known-covariance model). Returns Stats with a
-    leading B axis.
-    """
-    d = means.shape[-1]
-    dt = means.dtype
-    counts = rnd.counts
-    root_n = jnp.sqrt(jnp.maximum(counts, 1.0))[:, None]
-    xbar = means + jnp.einsum("bij,bj->bi", factors, rnd.z_mean) / root_n
+    def __init__(self, d: int):
+        self.d = d
+
+    def vec(self, x: Array):
+        return x
+
+    def mat(self, x: Array):
+        return x
+
+    def arrays(self, mean, cov) -> tuple[Array, Array]:
+        """(mean, cov) as arrays (..., d) and (..., d, d)."""
+        return mean, cov
+
+    def matvec(self, f, z):
+        return f @ z
+
+    def scatter(self, f, a):
+        """F A (F A)ᵀ."""
+        fa = f @ a
+        return fa @ fa.T
+
+    def outer(self, u, w):
+        """u uᵀ w for a scalar w."""
+        return jnp.outer(u, u) * w
+
+    def factor(self, cov):
+        return cov_factor(cov)
+
+    def symmetrize(self, s):
+        return 0.5 * (s + s.T)
+
+
+class _Unrolled(_Dense):
+    """The step's algebra with a vector as a tuple of d scalars and a matrix as a tuple of d
+    rows (d ≤ 2). Under ``vmap`` each scalar is one array over the replicates, so every
+    operation is an elementwise pass that XLA fuses with the others into a few vectorized
+    kernels per generation; with (R, d, d) arrays the same step compiles to batched 2 × 2
+    products, transposes and loops over minor axes of length 2 (1.3× slower in all). Factors
+    (F, A) are lower triangular, and products skip their zero entries."""
+
+    def vec(self, x):
+        return tuple(x[i] for i in range(self.d))
+
+    def mat(self, x):
+        return tuple(tuple(x[i, j] for j in range(self.d)) for i in range(self.d))
+
+    def arrays(self, mean, cov):
+        return (jnp.stack(mean, axis=-1),
+                jnp.stack([jnp.stack(row, axis=-1) for row in cov], axis=-2))
+
+    def _sym(self, lower):
+        """The symmetric matrix from its entries (i, j), j ≤ i (a function of i, j)."""
+        low = {(i, j): lower(i, j) for i in range(self.d) for j in range(i + 1)}
+        return tuple(tuple(low[max(i, j), min(i, j)] for j in range(self.d))
+                     for i in range(self.d))
+
+    def matvec(self, f, z):
+        return tuple(_sum(f[i][j] * z[j] for j in range(i + 1)) for i in range(self.d))
+
+    def scatter(self, f, a):
+        d = self.d
+        g = [[_sum(f[i][k] * a[k][j] for k in range(j, i + 1)) if j <= i else None
+              for j in range(d)] for i in range(d)]
+        return self._sym(lambda i, j: _sum(g[i][k] * g[j][k] for k in range(j + 1)))
+
+    def outer(self, u, w):
+        return self._sym(lambda i, j: u[i] * u[j] * w)
+
+    def factor(self, cov):
+        """Cholesky's recursion with :func:`cov_factor`'s clipping (the same values for
+        d ≤ 2): F_jj = √max(C_jj − Σ_{k<j} F_jk², 0), F_ij = (C_ij − Σ_{k<j} F_ik F_jk)/F_jj
+        for i > j (0 when F_jj = 0), C_ij the symmetrized entry."""
+        d = self.d
+        f = [[jnp.zeros_like(cov[0][0]) for _ in range(d)] for _ in range(d)]
+        for j in range(d):
+            f[j][j] = jnp.sqrt(jnp.clip(cov[j][j] - _sum(f[j][k] ** 2 for k in range(j)),
+                                        0.0, None))
+            ok = f[j][j] > 0
+            for i in range(j + 1, d):
+                c = 0.5 * (cov[i][j] + cov[j][i]) - _sum(f[i][k] * f[j][k] for k in range(j))
+                f[i][j] = jnp.where(ok, c / jnp.where(ok, f[j][j], 1.0), 0.0)
+        return tuple(tuple(row) for row in f)
+
+    def symmetrize(self, s):
+        return self._sym(lambda i, j: s[i][j])
+
+
+_UNROLLED_MAX_DIM = 2
+
+
+def _sum(terms):
+    """Σ of an iterable of arrays, left to right, 0 for none (no leading 0 + …)."""
+    terms = list(terms)
+    out = terms[0] if terms else 0.0
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _algebra(static) -> _Dense:
+    unrolled = static.unrolled
+    if unrolled is None:
+        unrolled = static.dim <= _UNROLLED_MAX_DIM
+    return (_Unrolled if unrolled else _Dense)(static.dim)
+
+
+def _tree_add(*trees):
+    return jax.tree.map(lambda *xs: _sum(xs), *trees)
+
+
+def _tree_scale(tree, c):
+    return jax.tree.map(lambda x: x * c, tree)
+
+
+def gaussian_batch(alg: _Dense, count, z, a, mean, factor, scatter: bool) -> Stats:
+    """Statistics of one Gaussian batch drawn without its points: ``count`` i.i.d. points of
+    N(μ, F Fᵀ) (``mean`` μ, ``factor`` F lower triangular, in ``alg``'s representation).
+
+    x̄ = μ + F z/√N with z ~ N(0, I) (``z``), and S = F A Aᵀ Fᵀ with A ~
+    :func:`bartlett_factors`(N − 1) (``a``), independent. The count is traced and may be 0
+    (x̄ is then a finite placeholder and S = 0; :func:`merge` gives it no weight).
+    ``scatter=False`` skips S (known-covariance model; S = 0)."""
+    root_n = jnp.sqrt(jnp.maximum(count, 1.0))
+    xbar = jax.tree.map(lambda m, v: m + v / root_n, mean, alg.matvec(factor, z))
     if scatter:
-        fa = factors @ rnd.bartlett
-        s = fa @ jnp.swapaxes(fa, -1, -2)
+        s = alg.scatter(factor, a)
     else:
-        s = jnp.zeros((counts.shape[0], d, d), dt)
-    return Stats(counts, xbar, s)
+        s = alg.mat(jnp.zeros((alg.d, alg.d), root_n.dtype))
+    return Stats(count, xbar, s)
 
 
-def _batch(stats: Stats, b: int) -> Stats:
-    return Stats(stats.count[b], stats.mean[b], stats.scatter[b])
-
-
-def merge(a: Stats, b: Stats) -> Stats:
+def merge(alg: _Dense, a: Stats, b: Stats) -> Stats:
     """Exact statistics of the union of two samples (Chan et al. 1979), either possibly empty.
 
     N = N_a + N_b, δ = x̄_b − x̄_a, x̄ = x̄_a + δ N_b/N, S = S_a + S_b + δδᵀ N_a N_b/N; an empty
@@ -598,9 +706,9 @@ def merge(a: Stats, b: Stats) -> Stats:
     """
     n = a.count + b.count
     safe = jnp.where(n > 0, n, 1.0)
-    delta = b.mean - a.mean
-    mean = a.mean + delta * (b.count / safe)
-    scatter = a.scatter + b.scatter + jnp.outer(delta, delta) * (a.count * b.count / safe)
+    delta = jax.tree.map(jnp.subtract, b.mean, a.mean)
+    mean = _tree_add(a.mean, _tree_scale(delta, b.count / safe))
+    scatter = _tree_add(a.scatter, b.scatter, alg.outer(delta, a.count * b.count / safe))
     return Stats(n, mean, scatter)
 
 
@@ -631,23 +739,26 @@ def make_loop(static: Static, hyper: Hyper):
     full_cov = static.model == "gaussian"
     data = static.data
     d = static.dim
+    alg = _algebra(static)
+    target_mean, target_cov = alg.vec(hyper.target_mean), alg.mat(hyper.target_cov)
+    target_factor = alg.mat(hyper.target_factor)
 
     def fit(stats: Stats) -> Params:
         if not full_cov:
-            return Params(stats.mean, hyper.target_cov)
-        cov = stats.scatter / (stats.count - hyper.ddof)
-        return Params(stats.mean, 0.5 * (cov + cov.T))
+            return Params(stats.mean, target_cov)
+        cov = _tree_scale(stats.scatter, 1.0 / (stats.count - hyper.ddof))
+        return Params(stats.mean, alg.symmetrize(cov))
 
     def model_law(params: Params):
         """(mean, factor) of the law the model part is drawn from: N(μ, τΣ) or its tilt."""
-        cov = params.cov if full_cov else hyper.target_cov
         if static.reward_kind is not None:
-            t_mean, t_cov = reward_tilt(static.reward_kind, hyper.reward_params, params.mean,
+            mean, cov = alg.arrays(params.mean, params.cov if full_cov else target_cov)
+            t_mean, t_cov = reward_tilt(static.reward_kind, hyper.reward_params, mean,
                                         hyper.temperature * cov)
-            return t_mean, cov_factor(t_cov)
+            return alg.vec(t_mean), alg.factor(alg.mat(t_cov))
         root_tau = jnp.sqrt(hyper.temperature)
-        factor = cov_factor(params.cov) if full_cov else hyper.target_factor
-        return params.mean, root_tau * factor
+        factor = alg.factor(params.cov) if full_cov else target_factor
+        return params.mean, _tree_scale(factor, root_tau)
 
     def model_count(key):
         """Number of synthetic points drawn from the model (the rest come from θ*)."""
@@ -657,12 +768,13 @@ def make_loop(static: Static, hyper: Hyper):
         return m - binomial(key, m, hyper.correction_prob)
 
     dt = hyper.target_mean.dtype
-    empty = Stats(jnp.zeros((), dt), jnp.zeros((d,), dt), jnp.zeros((d, d), dt))
+    empty = Stats(jnp.zeros((), dt), alg.vec(jnp.zeros((d,), dt)), alg.mat(jnp.zeros((d, d), dt)))
 
     def init(key) -> State:
         """The state before generation 0 (no data yet); generation 0 is the first ``step``."""
         del key  # the real set is drawn by the first step, from its generation key
-        return State(Params(hyper.target_mean, hyper.target_cov), empty, empty)
+        return State(Params(target_mean, target_cov), empty if data == "mix" else (),
+                     empty if data == "accumulate" else ())
 
     def counts_of(key, t):
         """Points per batch, in the order model part, [a fresh real set], [the target part];
@@ -711,29 +823,30 @@ def make_loop(static: Static, hyper: Hyper):
         _TRACES["step"] += 1
         first = t == 0
         mean, factor = model_law(state.params)
-        means = [jnp.where(first, hyper.target_mean, mean)]
-        factors = [jnp.where(first, hyper.target_factor, factor)]
+        laws = [(jax.tree.map(lambda a, b: jnp.where(first, a, b), target_mean, mean),
+                 jax.tree.map(lambda a, b: jnp.where(first, a, b), target_factor, factor))]
         if data == "fresh":
-            means.append(hyper.target_mean)
-            factors.append(hyper.target_factor)
+            laws.append((target_mean, target_factor))
         if static.corrected:
-            means.append(hyper.target_mean)
-            factors.append(hyper.target_factor)
-        batches = gaussian_batches(rnd, jnp.stack(means), jnp.stack(factors), full_cov)
+            laws.append((target_mean, target_factor))
+        batches = [gaussian_batch(alg, rnd.counts[j], alg.vec(rnd.z_mean[j]),
+                                  alg.mat(rnd.bartlett[j]) if full_cov else None, mu, f,
+                                  full_cov) for j, (mu, f) in enumerate(laws)]
         # an empty batch merged into a non-empty one leaves it unchanged, bit for bit
-        synth = _batch(batches, 0)
+        synth = batches[0]
         if static.corrected:
-            synth = merge(synth, _batch(batches, len(means) - 1))
-        pool = state.pool
-        real = jax.tree.map(lambda a, b: jnp.where(first, a, b), synth, state.real)
+            synth = merge(alg, synth, batches[-1])
+        pool, real = state.pool, state.real  # () unless the policy keeps them
+        if data == "mix":
+            real = jax.tree.map(lambda a, b: jnp.where(first, a, b), synth, state.real)
         if data == "replace":
             stats = synth
         elif data == "mix":
-            stats = merge(state.real, synth)  # generation 0: the empty set (zeros) + real
+            stats = merge(alg, state.real, synth)  # generation 0: the empty set (zeros) + real
         elif data == "fresh":
-            stats = merge(synth, _batch(batches, 1))
+            stats = merge(alg, synth, batches[1])
         elif data == "accumulate":
-            pool = merge(pool, synth)
+            pool = merge(alg, pool, synth)
             stats = pool
         else:  # pragma: no cover - check_sufficient refuses the rest
             raise ValueError(f"engine='sufficient' cannot run data={data!r}")
@@ -781,8 +894,9 @@ def replicate_trajectory(static: Static, hyper: Hyper, key):
         return jax.lax.scan(lambda c, x: step(c, *x), carry, (tb, rnd))
 
     _, info = jax.lax.scan(block, init(key), ts)
+    mean, cov = _algebra(static).arrays(info.mean, info.cov)
     keep, d = static.generations + 1, static.dim
-    return info.mean.reshape((-1, d))[:keep], info.cov.reshape((-1, d, d))[:keep]
+    return mean.reshape((-1, d))[:keep], cov.reshape((-1, d, d))[:keep]
 
 
 def batch_trajectories(static: Static, keys, hyper: Hyper):

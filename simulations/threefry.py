@@ -14,7 +14,7 @@ them draw the same streams as ``jax.random`` would. They apply to the default ge
 JAX's default ``jax_threefry_partitionable=True`` layout; for another generator
 (``jax.random.key(..., impl="rbg")``, say) or the legacy layout they call ``jax.random`` itself.
 
-Threefry-2x32 (Salmon et al. 2011, Table 4; the Random123 reference ``threefry2x32_R(20)``):
+Threefry-2x32 with 20 rounds (Salmon et al. 2011; the Random123 reference ``threefry2x32_R(20)``):
 with key (k₀, k₁), k₂ = k₀ ⊕ k₁ ⊕ 0x1BD11BDA and counter (x₀, x₁), x₀ += k₀, x₁ += k₁, then five
 groups of four rounds ``x₀ += x₁; x₁ = rotl(x₁, r); x₁ ^= x₀`` with rotations (13, 15, 26, 6)
 and (17, 29, 16, 24) alternately, each group followed by the key injection

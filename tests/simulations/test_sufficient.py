@@ -166,6 +166,65 @@ def test_cov_factor_handles_collapse():
             assert np.abs(f @ f.T - cov).max() <= 64 * d * np.finfo(float).eps * scale
 
 
+def test_unrolled_factor_is_cov_factor_for_small_d():
+    """The unrolled algebra's Cholesky recursion equals cov_factor's closed form bit for bit
+    for d ≤ 2 (positive definite, singular, zero and underflowed covariances)."""
+    rng = np.random.default_rng([TEST_SEED, 11])
+    for d in (1, 2):
+        alg = sl._Unrolled(d)
+        a = rng.normal(size=(d, d))
+        v = rng.normal(size=(d, 1))
+        for cov in (a @ a.T + 0.1 * np.eye(d), v @ v.T, np.zeros((d, d)), 1e-310 * np.eye(d)):
+            cov = jnp.asarray(cov)
+            f = alg.arrays(alg.vec(cov[0]), alg.factor(alg.mat(cov)))[1]
+            np.testing.assert_array_equal(np.asarray(f), np.asarray(sl.cov_factor(cov)))
+
+
+UNROLLED_CASES = {
+    "mix d=2": dict(dim=2, data="mix", n_real=30, synthetic_ratio=1.5),
+    "replace d=1 unbiased": dict(dim=1, data="replace", n_real=5, estimator="unbiased"),
+    "fresh d=2 corrected": dict(dim=2, data="fresh", n_real=12, correction_strength=0.8,
+                                temperature=0.7),
+    "accumulate d=3 deterministic split": dict(dim=3, data="accumulate", n_real=9,
+                                               correction_strength=2.0,
+                                               correction_split="deterministic"),
+    "mix d=2 curated K=inf": dict(dim=2, data="mix", n_real=40, curation_k=math.inf,
+                                  reward=QuadraticReward([1.0, -0.5], 0.3)),
+    "mix d=2 known covariance": dict(dim=2, data="mix", n_real=15, model="gaussian_mean"),
+    "replace d=2 collapsing": dict(dim=2, data="replace", n_real=3, generations=150),
+}
+
+
+@pytest.mark.parametrize("name", list(UNROLLED_CASES))
+def test_unrolled_step_equals_dense_step(name):
+    """The two algebras of the step, unrolled (a vector or matrix as a tuple of
+    per-replicate scalars: the default for d ≤ 2) and dense (arrays), compute the same fits
+    from the same draws: equal to rounding (products summed in other orders; d = 3 also
+    runs the unrolled Cholesky recursion against LAPACK's) over the first 13 fits, and
+    finite in a loop collapsing to rank one. There (n = 3) each refit on two degrees of
+    freedom multiplies a relative rounding difference by about ten (1e-16 at generation 1,
+    1e-8 at generation 12: the fits are ill-conditioned, not one path wrong), so only its
+    first 5 fits are compared."""
+    from simulations.sharding import replicate_keys
+
+    kw = dict(generations=12, replicates=32) | UNROLLED_CASES[name]
+    if kw["dim"] != 2:
+        kw["truth"] = (np.zeros(kw["dim"]), np.eye(kw["dim"]))
+    spec = LoopSpec(**kw)
+    static, hyper = sl.static_of(spec), sl.hyper_of(spec)
+    keys = replicate_keys(TEST_SEED, spec.replicates)
+    out = [sl.compiled_runner(static._replace(unrolled=u))(keys, hyper) for u in (True, False)]
+    for fast, dense in zip(*out, strict=True):
+        fast, dense = np.asarray(fast), np.asarray(dense)
+        assert np.all(np.isfinite(fast)), name
+        keep = 5 if spec.n_real == 3 else 13
+        fast, dense = fast[:, :keep], dense[:, :keep]
+        # a collapsing loop's fits shrink geometrically: compare each fit at its own scale
+        flat = np.abs(dense).reshape(dense.shape[:2] + (-1,))
+        scale = flat.max(axis=2).reshape(dense.shape[:2] + (1,) * (dense.ndim - 2))
+        assert np.all(np.abs(fast - dense) <= 1e-9 * scale), name
+
+
 # ------------------------------------------------------------------------------ agreement
 def _group(rng, structure, cells):
     """Cells of one compiled shape: the structure is fixed, τ, γ, estimator, truth drawn."""
