@@ -350,7 +350,8 @@ def _first_accepted(ok: Array, *values: Array) -> tuple[Array, ...]:
     return tuple(out)
 
 
-def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
+def gamma_from_noise(x, u, key, shape_a: Array, ids=None, boost: bool = True,
+                     active=None) -> Array:
     """Gamma(a) draws (unit scale) for a traced array ``a`` > 0, exact (rejection sampling).
 
     Marsaglia & Tsang (2000), "A simple method for generating gamma variables": for a' ≥ 1,
@@ -369,13 +370,16 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
     a < 1 is boosted, Gamma(a) = Gamma(a + 1)·U^{1/a}, with U = u/h(x) of the accepted
     proposal: given acceptance, u is uniform on (0, h(x)), so u/h(x) is U(0, 1) and
     independent of x (the acceptance uniform is recycled, no further number is drawn).
+    ``boost=False`` skips that step (and its log and two exponentials per value) for a
+    caller whose shapes are all ≥ 1; ``active`` (a's shape, default all) marks the values
+    wanted: the others are returned unspecified and never enter the fallback loop.
     Computed in float64 whenever x64 is enabled (the acceptance test cancels for large a),
     returned in a's dtype.
     """
     out_dtype = shape_a.dtype
     wt = _work_dtype()
     a = shape_a.astype(wt)
-    boosted = a < 1.0
+    boosted = (a < 1.0) if boost else jnp.zeros(a.shape, bool)
     a1 = jnp.where(boosted, a + 1.0, a)
     d = a1 - 1.0 / 3.0
     c = 1.0 / jnp.sqrt(9.0 * d)
@@ -386,36 +390,42 @@ def gamma_from_noise(x, u, key, shape_a: Array, ids=None) -> Array:
         logv = jnp.log(jnp.where(pos, v, 1.0))
         log_h = jnp.minimum(0.5 * x * x + d * (1.0 - v + logv), 0.0)
         ok = pos & ((u < 1.0 - 0.0331 * x**4) | (jnp.log(u) < log_h))
-        return ok, d * v, u * jnp.exp(-log_h)
+        return (ok, d * v) + ((u * jnp.exp(-log_h),) if boost else ())
 
-    ok, val, spare = jax.lax.optimization_barrier(accept(x.astype(wt), u.astype(wt), d, c))
-    value, spare = _first_accepted(ok, val, spare)
-    value, spare, done = value.reshape(-1), spare.reshape(-1), jnp.any(ok, axis=0).reshape(-1)
+    out = jax.lax.optimization_barrier(accept(x.astype(wt), u.astype(wt), d, c))
+    ok, kept = out[0], [v.reshape(-1) for v in _first_accepted(*out)]
+    done = jnp.any(ok, axis=0)
+    if active is not None:
+        done = done | ~active
+    done = done.reshape(-1)
     d_flat, c_flat = d.reshape(-1), c.reshape(-1)
-    ids = (jnp.arange(value.size, dtype=jnp.uint32) if ids is None
+    ids = (jnp.arange(done.size, dtype=jnp.uint32) if ids is None
            else jnp.asarray(ids).astype(jnp.uint32).reshape(-1))
 
     def cond(carry):
-        return ~jnp.all(carry[2])
+        return ~jnp.all(carry[1])
 
     def body(carry):
-        value, spare, done, tries = carry
+        kept, done, tries = carry
         e = jnp.argmin(done)  # the first value not yet accepted
         k = threefry.fold_in(threefry.fold_in(key, ids[e]), tries[e])
         w = threefry.uniform(k, (3,), wt)
-        acc, v, sp = accept(box_muller(w[0], w[1])[0], w[2], d_flat[e], c_flat[e])
-        return (value.at[e].set(jnp.where(acc, v, value[e])),
-                spare.at[e].set(jnp.where(acc, sp, spare[e])), done.at[e].set(acc),
-                tries.at[e].add(jnp.uint32(1)))
+        acc, *new = accept(box_muller(w[0], w[1])[0], w[2], d_flat[e], c_flat[e])
+        kept = [v.at[e].set(jnp.where(acc, nv, v[e])) for v, nv in zip(kept, new, strict=True)]
+        return kept, done.at[e].set(acc), tries.at[e].add(jnp.uint32(1))
 
-    init = (value, spare, done, jnp.zeros(value.shape, jnp.uint32))
-    value, spare, _, _ = jax.lax.while_loop(cond, body, init)
-    value, spare = value.reshape(a.shape), spare.reshape(a.shape)
+    init = (kept, done, jnp.zeros(done.shape, jnp.uint32))
+    kept, _, _ = jax.lax.while_loop(cond, body, init)
+    value = kept[0].reshape(a.shape)
+    if not boost:
+        return value.astype(out_dtype)
+    spare = kept[1].reshape(a.shape)
     exponent = 1.0 / jnp.where(boosted, a, 1.0)
     # U^{1/a} as exp(log(U)/a): XLA's float64 pow runs one value at a time on a CPU (5 ns
     # against 1 ns); the relative rounding, |log U|/a ulps, matters only where U^{1/a} is tiny
-    boost = jnp.where(boosted, jnp.exp(exponent * jnp.log(jnp.clip(spare, 0.0, 1.0))), 1.0)
-    return (value * boost).astype(out_dtype)
+    boost_factor = jnp.where(boosted, jnp.exp(exponent * jnp.log(jnp.clip(spare, 0.0, 1.0))),
+                             1.0)
+    return (value * boost_factor).astype(out_dtype)
 
 
 def gamma_variates(key, shape_a: Array) -> Array:
@@ -539,13 +549,18 @@ def bartlett_factors(noise: Noise, key, df: Array, d: int, dtype, ids=None) -> A
     integers ≥ 0 (``noise`` with the same leading axes: z_off (..., d(d−1)/2), x and u
     (K, ..., d)); ``ids`` (..., d): names of the χ² values for :func:`gamma_from_noise`.
 
-    A_ii = √χ²(df − i) (0-based i; 0 when df ≤ i; χ²(ν) = 2 Gamma(ν/2)), A_ij ~ N(0, 1) for
-    i > j with j < df, other entries 0 (the singular case df < d included; module docstring).
+    A_ii = √χ²(df − i) (0-based i; 0 when df ≤ i), A_ij ~ N(0, 1) for i > j with j < df,
+    other entries 0 (the singular case df < d included; module docstring). χ²(ν) is
+    2 Gamma(ν/2) for ν ≥ 2 (:func:`gamma_from_noise`, no boost) and x² for ν = 1, x the
+    value's first Marsaglia–Tsang normal (which then proposes nothing).
     """
     nu = df[..., None] - jnp.arange(d, dtype=dtype)  # (..., d)
-    pos = nu > 0
-    g = gamma_from_noise(noise.x, noise.u, key, jnp.where(pos, 0.5 * nu, 1.0), ids)
-    diag = jnp.sqrt(jnp.where(pos, 2.0 * g, 0.0)).astype(dtype)
+    gamma = nu > 1  # χ²(ν) = 2 Gamma(ν/2) with ν/2 ≥ 1: no boost needed
+    g = gamma_from_noise(noise.x, noise.u, key, jnp.where(gamma, 0.5 * nu, 1.0), ids,
+                         boost=False, active=gamma)
+    x0 = noise.x[0].astype(g.dtype)  # χ²(1) = x² for the first proposal's normal
+    chi2 = jnp.where(gamma, 2.0 * g, jnp.where(nu == 1, x0 * x0, 0.0))
+    diag = jnp.sqrt(chi2).astype(dtype)
     a = jnp.eye(d, dtype=dtype) * diag[..., None, :]
     if d > 1:
         rows, cols = np.tril_indices(d, -1)
