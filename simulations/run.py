@@ -205,10 +205,10 @@ def run(
     total = spec.replicates
     means, covs = [], []
     for lo, keys, takes in batches(int(seed), total, batch_size):
-        m, c = runner(keys, hyper)
-        for i, take in enumerate(takes):
-            means.append(np.asarray(m[i * batch_size:i * batch_size + take]))
-            covs.append(np.asarray(c[i * batch_size:i * batch_size + take]))
+        m, c = (np.asarray(x) for x in runner(keys, hyper))  # host arrays: numpy slices are
+        for i, take in enumerate(takes):                     # views, a jax slice a dispatch
+            means.append(m[i * batch_size:i * batch_size + take])
+            covs.append(c[i * batch_size:i * batch_size + take])
         if progress:
             done = min(lo + len(takes) * batch_size, total)
             print(f"  replicates {done}/{total}", file=sys.stderr, flush=True)
