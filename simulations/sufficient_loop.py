@@ -89,7 +89,7 @@ class State(NamedTuple):
 
 class Info(NamedTuple):
     mean: Array  # (d,) fitted mean of this generation
-    cov: Array  # (d, d) fitted covariance of this generation
+    cov: Array  # fitted covariance of this generation, as the algebra packs it (_Dense.pack)
 
 
 class Static(NamedTuple):
@@ -613,6 +613,13 @@ class _Dense:
     def symmetrize(self, s):
         return 0.5 * (s + s.T)
 
+    def pack(self, sym):
+        """A symmetric matrix as the step outputs it (:meth:`unpack` inverts)."""
+        return sym
+
+    def unpack(self, packed):
+        return packed
+
 
 class _Unrolled(_Dense):
     """The step's algebra with a vector as a tuple of d scalars and a matrix as a tuple of d
@@ -668,6 +675,14 @@ class _Unrolled(_Dense):
 
     def symmetrize(self, s):
         return self._sym(lambda i, j: s[i][j])
+
+    def pack(self, sym):
+        """The d(d+1)/2 entries on and below the diagonal (one output each per generation)."""
+        return tuple(sym[i][j] for i in range(self.d) for j in range(i + 1))
+
+    def unpack(self, packed):
+        low = iter(packed)
+        return self._sym(lambda i, j: next(low))
 
 
 _UNROLLED_MAX_DIM = 2
@@ -743,14 +758,16 @@ _BLOCK = 16  # generations whose random numbers are made together (replicate_tra
 
 
 def make_loop(static: Static, hyper: Hyper):
-    """Build ``(init, draws, step)`` for one replicate of the loop described by ``static``.
+    """Build ``(init, draws, enter, step)`` for one replicate of the loop described by
+    ``static``.
 
     ``draws(key, ts) -> Draws`` makes every random number of the generations ``ts`` (a block:
     their batch counts, mean noise and Bartlett factors, with a leading axis over ``ts``);
-    ``step(state, t, draws_t) -> (state, Info)`` turns generation t's into its statistics
-    through the current fit and refits. The split is exact because the batch counts and the
-    standard-normal / χ² parts of the Normal–Wishart draws depend on the keys alone; only the
-    location μ and the factor F of each batch depend on the state.
+    ``enter(state, ts, draws) -> state`` prepares the state for the block (the real set of
+    ``"mix"``); ``step(state, t, draws_t) -> (state, Info)`` turns generation t's into its
+    statistics through the current fit and refits. The split is exact because the batch counts
+    and the standard-normal / χ² parts of the Normal–Wishart draws depend on the keys alone;
+    only the location μ and the factor F of each batch depend on the state.
     """
     full_cov = static.model == "gaussian"
     data = static.data
@@ -852,13 +869,12 @@ def make_loop(static: Static, hyper: Hyper):
         synth = batches[0]
         if static.corrected:
             synth = merge(alg, synth, batches[-1])
-        pool, real = state.pool, state.real  # () unless the policy keeps them
-        if data == "mix":
-            real = jax.tree.map(lambda a, b: jnp.where(first, a, b), synth, state.real)
+        pool = state.pool  # () unless the policy keeps it
         if data == "replace":
             stats = synth
-        elif data == "mix":
-            stats = merge(alg, state.real, synth)  # generation 0: the empty set (zeros) + real
+        elif data == "mix":  # generation 0: the real set alone (it is this generation's synth)
+            real = jax.tree.map(lambda e, r: jnp.where(first, e, r), empty, state.real)
+            stats = merge(alg, real, synth)
         elif data == "fresh":
             stats = merge(alg, synth, batches[1])
         elif data == "accumulate":
@@ -867,9 +883,21 @@ def make_loop(static: Static, hyper: Hyper):
         else:  # pragma: no cover - check_sufficient refuses the rest
             raise ValueError(f"engine='sufficient' cannot run data={data!r}")
         params = fit(stats)
-        return State(params, real, pool), Info(params.mean, params.cov)
+        return State(params, state.real, pool), Info(params.mean, alg.pack(params.cov))
 
-    return init, draws, step
+    def enter(state: State, ts, rnd: Draws) -> State:
+        """The state at the start of the block ``ts``: with ``"mix"``, the first block records
+        the real set, generation 0's batch 0 (N(μ*, Σ*), n points), which every later step
+        reads (kept out of ``step`` so that the scan carries it unchanged)."""
+        if data != "mix":
+            return state
+        real = gaussian_batch(alg, rnd.counts[0, 0], alg.vec(rnd.z_mean[0, 0]),
+                              alg.mat(rnd.bartlett[0, 0]) if full_cov else None, target_mean,
+                              target_factor, full_cov)
+        real = jax.tree.map(lambda a, b: jnp.where(ts[0] == 0, a, b), real, state.real)
+        return state._replace(real=real)
+
+    return init, draws, enter, step
 
 
 def block_length(generations: int) -> int:
@@ -901,16 +929,17 @@ def replicate_trajectory(static: Static, hyper: Hyper, key):
     past T, and those fits are discarded. Memory per replicate is O(L) beyond the output,
     whatever T.
     """
-    init, draws, step = make_loop(static, hyper)
+    init, draws, enter, step = make_loop(static, hyper)
     length = block_length(static.generations)
     ts = jnp.arange(generation_blocks(static.generations) * length).reshape(-1, length)
 
     def block(carry, tb):
         rnd = draws(key, tb)
-        return jax.lax.scan(lambda c, x: step(c, *x), carry, (tb, rnd))
+        return jax.lax.scan(lambda c, x: step(c, *x), enter(carry, tb, rnd), (tb, rnd))
 
     _, info = jax.lax.scan(block, init(key), ts)
-    mean, cov = _algebra(static).arrays(info.mean, info.cov)
+    alg = _algebra(static)
+    mean, cov = alg.arrays(info.mean, alg.unpack(info.cov))
     keep, d = static.generations + 1, static.dim
     return mean.reshape((-1, d))[:keep], cov.reshape((-1, d, d))[:keep]
 
