@@ -46,3 +46,26 @@ def test_numpy_baseline_runs_the_same_loop_as_the_engine():
                   np.trace(traj.covs[:, t], axis1=-2, axis2=-1)),
                  (means[:, t, 0], traj.means[:, t, 0])):
         assert stats.ks_2samp(a, b).pvalue > 0.5e-6
+
+
+def test_timed_calls_until_min_seconds_and_returns_the_best():
+    """_timed makes the first call, then at least ``repeat`` calls and more until they add
+    up to ``min_seconds``; it returns the fastest of the later calls."""
+    import time
+
+    from simulations.bench import _timed
+
+    durations = []
+
+    def fn():
+        t0 = time.perf_counter()
+        time.sleep(0.002 if len(durations) % 2 else 0.004)
+        durations.append(time.perf_counter() - t0)
+        return np.zeros(())
+
+    first, best = _timed(fn, repeat=3, min_seconds=0.05)
+    later = durations[1:]
+    assert len(later) >= 3
+    assert sum(later) >= 0.05 - 1e-3 * len(later)  # the timer brackets each call
+    assert sum(later[:-1]) < 0.05  # and it stopped at the first call past the budget
+    assert best <= min(later) + 1e-3 and first >= durations[0] - 1e-3
