@@ -1,7 +1,8 @@
 """``run(spec, seed)``: execute a :class:`LoopSpec` with one of the engines, return a Trajectory.
 
-Engines (all are ``(init, step)`` pairs, ``vmap``-ed over replicates and ``lax.scan``-ed over
-generations, traced once per spec shape):
+Engines (each an initial state and a step function, ``vmap``-ed over replicates and
+``lax.scan``-ed over generations, traced once per spec shape; the sufficient engine scans
+blocks of generations whose random numbers are drawn together):
 
 ``"samples"`` (:mod:`simulations.gaussian_loop`)
     draws every point; exact for every policy, p_data, corrector and curation rule.
@@ -209,13 +210,19 @@ def run(
         for i, take in enumerate(takes):                     # views, a jax slice a dispatch
             means.append(m[i * batch_size:i * batch_size + take])
             covs.append(c[i * batch_size:i * batch_size + take])
+        whole = len(takes) == 1 and takes[0] == m.shape[0]
         if progress:
             done = min(lo + len(takes) * batch_size, total)
             print(f"  replicates {done}/{total}", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
 
-    def joined(parts):  # one batch: its array as it is (no copy); read-only either way
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+    def joined(parts):
+        """One array, read-only: a single call's whole output as it is (no copy); a part of
+        one is copied, so that it does not keep the padding and the other batches alive."""
+        if len(parts) > 1:
+            out = np.concatenate(parts, axis=0)
+        else:
+            out = parts[0] if whole else parts[0].copy()
         out.flags.writeable = False
         return out
 

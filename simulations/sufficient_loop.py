@@ -77,18 +77,18 @@ def trace_count() -> int:
 
 
 class Params(NamedTuple):
-    mean: Array  # (d,) fitted mean μ_t
-    cov: Array  # (d, d) fitted covariance Σ_t
+    mean: Array  # fitted mean μ_t, (d,) (a tuple of d scalars in the unrolled algebra)
+    cov: Array  # fitted covariance Σ_t, (d, d) (a tuple of d rows in the unrolled algebra)
 
 
 class State(NamedTuple):
     params: Params  # the current fit θ_t
-    real: Stats  # the real set of generation 0 (kept by "mix")
-    pool: Stats  # everything drawn so far ("accumulate"); unused otherwise
+    real: Stats  # the real set of generation 0 ("mix"; () for the other policies)
+    pool: Stats  # everything drawn so far ("accumulate"; () for the other policies)
 
 
 class Info(NamedTuple):
-    mean: Array  # (d,) fitted mean of this generation
+    mean: Array  # fitted mean of this generation (as in Params)
     cov: Array  # fitted covariance of this generation, as the algebra packs it (_Dense.pack)
 
 
@@ -555,7 +555,7 @@ def bartlett_factors(noise: Noise, key, df: Array, d: int, dtype, ids=None) -> A
     value's first Marsaglia–Tsang normal (which then proposes nothing).
     """
     nu = df[..., None] - jnp.arange(d, dtype=dtype)  # (..., d)
-    gamma = nu > 1  # χ²(ν) = 2 Gamma(ν/2) with ν/2 ≥ 1: no boost needed
+    gamma = nu > 1  # χ²(ν) = 2 Gamma(ν/2) with ν/2 ≥ 1 (ν is a whole number): no boost
     g = gamma_from_noise(noise.x, noise.u, key, jnp.where(gamma, 0.5 * nu, 1.0), ids,
                          boost=False, active=gamma)
     x0 = noise.x[0].astype(g.dtype)  # χ²(1) = x² for the first proposal's normal
@@ -779,7 +779,8 @@ def make_loop(static: Static, hyper: Hyper):
     def fit(stats: Stats) -> Params:
         if not full_cov:
             return Params(stats.mean, target_cov)
-        cov = _tree_scale(stats.scatter, 1.0 / (stats.count - hyper.ddof))
+        den = stats.count - hyper.ddof
+        cov = jax.tree.map(lambda s: s / den, stats.scatter)
         return Params(stats.mean, alg.symmetrize(cov))
 
     def model_law(params: Params):
@@ -805,7 +806,7 @@ def make_loop(static: Static, hyper: Hyper):
 
     def init(key) -> State:
         """The state before generation 0 (no data yet); generation 0 is the first ``step``."""
-        del key  # the real set is drawn by the first step, from its generation key
+        del key  # the real set is generation 0's draw (recorded by enter, used by step)
         return State(Params(target_mean, target_cov), empty if data == "mix" else (),
                      empty if data == "accumulate" else ())
 
@@ -916,7 +917,8 @@ def replicate_trajectory(static: Static, hyper: Hyper, key):
     Keys: generation t (t = 0 … T, 0 being the fit on the real data) has the key
     ``fold_in(key, t)``, as in the sample-level engine; a block's random numbers come from
     its first generation's key (the streams above :data:`_COUNT_STREAM`). Generation 0 runs
-    through ``step`` as well (one copy of the drawing code in the compiled program).
+    through ``step`` as well: its draws are the first block's first row, from which ``enter``
+    also records the real set of ``"mix"``.
 
     Generations run in blocks t ∈ [j·L, (j + 1)·L), L = :data:`_BLOCK` (or T + 1 when T < L:
     one block): a block first makes the random numbers of all its generations
