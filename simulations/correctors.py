@@ -70,6 +70,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from theory import linalg
 from theory.distances import sqrtm_psd
 from theory.projection_strength import (
     StrengthEstimate,
@@ -329,7 +330,7 @@ class AuthorsHistogramCorrector(Corrector):
         stride = jnp.asarray([bins**k for k in range(d)], jnp.int32)
         table = jnp.zeros((bins**d,), dt).at[histogram_cells(x, lo, width, bins) @ stride].add(1.0)
         volume = jnp.prod(width)
-        phi0 = 1.0 / ((2.0 * jnp.pi) ** (d / 2) * jnp.abs(jnp.linalg.det(root)))
+        phi0 = 1.0 / ((2.0 * jnp.pi) ** (d / 2) * jnp.exp(linalg.slogdet(root)[1]))
         h_scale = 1.0 / (m * volume * phi0)  # h/φ(μ*) = count · h_scale
         envelope = (1.0 - t) * jnp.max(table) * h_scale + t  # M = [(1−t) max h + tφ0]/φ0
         proposals = self.proposal_factor * m

@@ -50,6 +50,7 @@ from simulations.gaussian_loop import subsample_mask
 from simulations.mixture_trajectory import MixtureTrajectory
 from simulations.sharding import replicate_keys
 from simulations.spec import LoopSpec, check_seed
+from theory import linalg
 from theory.distances import symmetric_eigh
 from theory.laws import sample_law
 from theory.rewards import reward_tilt, reward_value
@@ -100,10 +101,10 @@ class EMInfo(NamedTuple):
 def _component_logpdf(xt, params: MixtureParams):
     """log w_j + log N(x_i; μ_j, Σ_j), shape (m, N), from ``xt`` of shape (d, N)."""
     d = xt.shape[0]
-    chol = jnp.linalg.cholesky(params.covs)  # (m, d, d)
+    chol = linalg.cholesky(params.covs)  # (m, d, d)
     eye = jnp.broadcast_to(jnp.eye(d, dtype=xt.dtype), chol.shape)
-    inv = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)  # L⁻¹
-    logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    inv = linalg.solve_lower(chol, eye)  # L⁻¹
+    logdet = linalg.cholesky_logdet(chol)
     diff = xt[None] - params.means[:, :, None]  # (m, d, N)
     sol = jnp.sum(inv[:, :, :, None] * diff[:, None, :, :], axis=2)  # L⁻¹(x − μ), (m, d, N)
     quad = jnp.sum(sol * sol, axis=1)  # (m, N)
@@ -250,7 +251,7 @@ def sample_mixture(key, params: MixtureParams, size: int, temperature=1.0):
     """``size`` draws: component c ~ Categorical(w), then μ_c + √τ L_c z, L_c L_cᵀ = Σ_c."""
     k_c, k_z = jax.random.split(key)
     comp = jax.random.categorical(k_c, jnp.log(params.weights), shape=(size,))
-    chol = jnp.linalg.cholesky(params.covs)
+    chol = linalg.cholesky(params.covs)
     z = jax.random.normal(k_z, (size, params.means.shape[-1]), params.means.dtype)
     return params.means[comp] + jnp.sqrt(temperature) * jnp.einsum("sij,sj->si", chol[comp], z)
 
@@ -466,8 +467,8 @@ def _log_mgf(kind, params, means, covs):
     eye = jnp.eye(covs.shape[-1], dtype=covs.dtype)
     mat = eye + covs @ a
     diff = means - c
-    solved = jnp.linalg.solve(mat, diff[..., None])[..., 0]
-    return -0.5 * jnp.linalg.slogdet(mat)[1] - 0.5 * jnp.einsum("...i,ij,...j->...", diff, a,
+    solved = linalg.solve(mat, diff[..., None])[..., 0]
+    return -0.5 * linalg.slogdet(mat)[1] - 0.5 * jnp.einsum("...i,ij,...j->...", diff, a,
                                                                  solved)
 
 

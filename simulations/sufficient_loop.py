@@ -66,6 +66,7 @@ from jax import Array
 
 from simulations import threefry
 from simulations._stats import Stats
+from theory import linalg
 from theory.rewards import reward_tilt
 
 _TRACES = {"step": 0}
@@ -200,10 +201,11 @@ def cov_factor(cov: Array) -> Array:
 
     d ≤ 2: the closed-form Cholesky factor, clipped so that a singular (collapsed) Σ gives a
     singular F, never NaN: F₁₁ = √a, F₂₁ = b/F₁₁ (0 when a = 0), F₂₂ = √max(c − F₂₁², 0).
-    d ≥ 3: LAPACK Cholesky of Σ/s + 16 d ε I (s the largest diagonal entry, ε the dtype's
-    machine epsilon), times √s: the relative shift 16 d ε is at the rounding level of Σ itself
-    and keeps a numerically singular Σ factorizable. A covariance whose entries have lost
-    precision to underflow (s < tiny/ε, about 1e-292 in float64, 1e-31 in float32: a collapsed
+    d ≥ 3: the Cholesky factor (:func:`theory.linalg.cholesky`, no LAPACK call) of
+    Σ/s + 16 d ε I (s the largest diagonal entry, ε the dtype's machine epsilon), times √s:
+    the relative shift 16 d ε is at the rounding level of Σ itself and keeps a numerically
+    singular Σ factorizable. A covariance whose entries have lost precision to underflow
+    (s < tiny/ε, about 1e-292 in float64, 1e-31 in float32: a collapsed
     loop) gives F = 0.
     """
     d = cov.shape[-1]
@@ -221,7 +223,7 @@ def cov_factor(cov: Array) -> Array:
     usable = scale >= info.tiny / info.eps
     safe = jnp.where(usable, scale, 1.0)
     sym = 0.5 * (cov + cov.T) / safe + 16.0 * d * info.eps * jnp.eye(d, dtype=cov.dtype)
-    chol = jnp.linalg.cholesky(jnp.where(usable, sym, jnp.eye(d, dtype=cov.dtype)))
+    chol = linalg.cholesky(jnp.where(usable, sym, jnp.eye(d, dtype=cov.dtype)))
     return jnp.where(usable, chol * jnp.sqrt(safe), 0.0)
 
 

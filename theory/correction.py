@@ -50,6 +50,7 @@ import numpy as np
 from scipy import integrate, optimize, special
 from scipy import stats as st
 
+from theory import linalg
 from theory._special import check_positive_float, check_positive_int
 
 __all__ = [
@@ -481,9 +482,10 @@ def expected_loglik_gaussian(theta_prime, mean, cov):
     mu_p, cov_p = theta_to_gaussian(theta_prime, d)
     diff = mean - mu_p
     second = cov + jnp.outer(diff, diff)
-    _, logdet = jnp.linalg.slogdet(cov_p)
-    return -0.5 * (d * jnp.log(2.0 * jnp.pi) + logdet + jnp.trace(jnp.linalg.solve(cov_p,
-                                                                                  second)))
+    chol = linalg.cholesky(cov_p)
+    logdet = linalg.cholesky_logdet(chol)
+    return -0.5 * (d * jnp.log(2.0 * jnp.pi) + logdet
+                   + jnp.trace(linalg.cho_solve(chol, second), axis1=-2, axis2=-1))
 
 
 def _moments_args(target_mean, target_cov, data_mean, data_cov):
@@ -586,7 +588,7 @@ def _implicit_kernel(theta, dm, dc, tm, tc, w):
     g_theta = _map_theta_w(theta, dm, dc, tm, tc, w)
     hess = jax.hessian(h, argnums=1)(theta, g_theta)
     mixed = jax.jacfwd(jax.grad(h2, argnums=1), argnums=0)(theta, g_theta)  # ∂θ'_i ∂θ_j
-    return -jnp.linalg.solve(hess, lam * mixed)
+    return -linalg.solve(hess, lam * mixed)
 
 
 def population_map_jacobian(theta, target_mean, target_cov, synthetic_ratio,

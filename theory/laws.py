@@ -35,6 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from theory import linalg
+
 __all__ = [
     "GaussianLaw",
     "GaussianMixtureLaw",
@@ -100,10 +102,10 @@ def _sqrt_np(c):
 
 def _gauss_logpdf(x, mean, cov):
     d = mean.shape[-1]
-    chol = jnp.linalg.cholesky(cov)
+    chol = linalg.cholesky(cov)
     flat = (x - mean).reshape((-1, d)).T
-    q = jnp.sum(jax.scipy.linalg.solve_triangular(chol, flat, lower=True) ** 2, axis=0)
-    logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol)))
+    q = jnp.sum(linalg.solve_lower(chol, flat) ** 2, axis=0)
+    logdet = linalg.cholesky_logdet(chol)
     return -0.5 * (q.reshape(x.shape[:-1]) + logdet + d * math.log(2 * math.pi))
 
 
@@ -265,11 +267,11 @@ class StudentTLaw:
         x = jnp.asarray(x)
         nu, d = self.df, self.dim
         loc, s = jnp.asarray(np.asarray(self.loc)), jnp.asarray(np.asarray(self.scale))
-        chol = jnp.linalg.cholesky(s)
+        chol = linalg.cholesky(s)
         flat = (x - loc).reshape((-1, d)).T
-        q = jnp.sum(jax.scipy.linalg.solve_triangular(chol, flat, lower=True) ** 2, axis=0)
+        q = jnp.sum(linalg.solve_lower(chol, flat) ** 2, axis=0)
         q = q.reshape(x.shape[:-1])
-        logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol)))
+        logdet = linalg.cholesky_logdet(chol)
         return (
             jax.scipy.special.gammaln((nu + d) / 2)
             - jax.scipy.special.gammaln(nu / 2)

@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
 
+from theory import linalg
 from theory.distances import gaussian_w2_squared
 from theory.rewards import as_reward, reward_tilt
 
@@ -69,9 +70,9 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def _log_normal(diff, cov):
     """log N(diff; 0, cov) for diff (..., d), cov (..., d, d), via Cholesky."""
     d = diff.shape[-1]
-    chol = jnp.linalg.cholesky(cov)
-    sol = jax.scipy.linalg.solve_triangular(chol, diff[..., None], lower=True)[..., 0]
-    logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    chol = linalg.cholesky(cov)
+    sol = linalg.solve_lower(chol, diff[..., None])[..., 0]
+    logdet = linalg.cholesky_logdet(chol)
     return -0.5 * (jnp.sum(sol * sol, axis=-1) + logdet + d * _LOG_2PI)
 
 
@@ -125,7 +126,7 @@ def mixture_sample(key, weights, means, covs, size: int):
     weights, means, covs = (jnp.asarray(a) for a in (weights, means, covs))
     k_c, k_z = jax.random.split(key)
     comp = jax.random.categorical(k_c, jnp.log(weights), shape=(size,))
-    chol = jnp.linalg.cholesky(covs)
+    chol = linalg.cholesky(covs)
     z = jax.random.normal(k_z, (size, means.shape[-1]), means.dtype)
     return means[comp] + jnp.einsum("sij,sj->si", chol[comp], z)
 
@@ -248,8 +249,8 @@ def gaussian_log_mgf(reward, mean, cov):
         eye = jnp.eye(cov.shape[-1], dtype=cov.dtype)
         m = eye + cov @ a
         diff = mean - c
-        solved = jnp.linalg.solve(m, diff[..., None])[..., 0]
-        logdet = jnp.linalg.slogdet(m)[1]
+        solved = linalg.solve(m, diff[..., None])[..., 0]
+        logdet = linalg.slogdet(m)[1]
         return -0.5 * logdet - 0.5 * jnp.einsum("...i,ij,...j->...", diff, a, solved)
     raise ValueError(f"reward must be linear or quadratic for a closed-form tilt, "
                      f"got {reward.kind!r}")

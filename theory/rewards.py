@@ -38,6 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from theory import linalg
+
 __all__ = [
     "CallableReward",
     "ClassifierReward",
@@ -289,7 +291,7 @@ def mahalanobis2(x, mean, chol):
     """‖L⁻¹(x − μ)‖² for x of shape (..., d), Cholesky factor L (d, d) of the covariance."""
     d = mean.shape[-1]
     flat = (x - mean).reshape((-1, d)).T
-    sol = jax.scipy.linalg.solve_triangular(chol, flat, lower=True)
+    sol = linalg.solve_lower(chol, flat)
     return jnp.sum(sol**2, axis=0).reshape(x.shape[:-1])
 
 
@@ -348,10 +350,10 @@ def reward_tilt(kind: str, params: tuple, mean, cov):
         c, a = params
         eye = jnp.eye(cov.shape[-1], dtype=cov.dtype)
         m = eye + cov @ a
-        new_cov = jnp.linalg.solve(m, cov)
+        new_cov = linalg.solve(m, cov)
         new_cov = 0.5 * (new_cov + jnp.swapaxes(new_cov, -1, -2))
         rhs = mean + (cov @ (a @ c))
-        new_mean = jnp.linalg.solve(m, rhs[..., None])[..., 0]
+        new_mean = linalg.solve(m, rhs[..., None])[..., 0]
         return new_mean, new_cov
     raise ValueError(
         f"the K = inf tilt has a Gaussian closed form only for linear and quadratic rewards, "
