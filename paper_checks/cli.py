@@ -359,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_cache(sub)
     args = parser.parse_args(argv)
-    configure_cache(args)
+    if args.command != "bench":  # the bench times compilation: never from the cache
+        configure_cache(args)
     return _guard(args.fn, args)
 
 
