@@ -20,6 +20,8 @@ import time
 import traceback
 
 from figures._registry import papers_of, progress_enabled
+from simulations.compilation_cache import add_cli_options as add_cache_options
+from simulations.compilation_cache import configure_from_args as configure_cache
 
 INDEX = "index.json"
 
@@ -105,11 +107,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="figures_out", metavar="DIR",
                    help="output folder (default figures_out)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
+    add_cache_options(p)
     loud = p.add_mutually_exclusive_group()
     loud.add_argument("--quiet", "-q", action="store_true", help="print the summary line only")
     loud.add_argument("--verbose", "-v", action="store_true",
                       help="always show progress; list every file and print tracebacks")
     args = p.parse_args(argv)
+    configure_cache(args)
     try:
         names = select(args.only)
         if args.list:

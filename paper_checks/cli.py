@@ -18,6 +18,9 @@ import os
 import sys
 import time
 
+from simulations.compilation_cache import add_cli_options as add_cache_options
+from simulations.compilation_cache import configure_from_args as configure_cache
+
 SEED_ENV = "SELFCONSUMING_SEED"
 
 
@@ -54,6 +57,7 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
                    help="with --report: first regenerate the figures of the selected claims' "
                    "papers into DIR/figures (quick sizes with --quick)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
+    add_cache_options(p)
     _add_loudness(p, quiet="print only the summary line",
                   verbose="always show progress; print every comparison under its claim")
 
@@ -171,7 +175,9 @@ def checks_main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m paper_checks``."""
     parser = _Parser(prog="python -m paper_checks", description="Check the papers' claims.")
     _add_check_args(parser)
-    return _guard(_run_checks, parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    configure_cache(args)
+    return _guard(_run_checks, args)
 
 
 PLOT_METRICS = ("w2_to_target", "trace_ratio", "mean_error2")
@@ -349,7 +355,12 @@ def main(argv: list[str] | None = None) -> int:
     from simulations.bench import add_subcommand as _add_bench
 
     _add_bench(sub)
+    from simulations.compilation_cache import add_subcommand as _add_cache
+
+    _add_cache(sub)
     args = parser.parse_args(argv)
+    if args.command != "bench":  # the bench times compilation: never from the cache
+        configure_cache(args)
     return _guard(args.fn, args)
 
 

@@ -11,7 +11,10 @@ import jax
 import pytest
 from hypothesis import HealthCheck, settings
 
+from simulations.compilation_cache import configure as configure_compilation_cache
+
 jax.config.update("jax_enable_x64", True)
+configure_compilation_cache()  # a persistent cache (simulations/compilation_cache.py)
 
 settings.register_profile(
     "ci",
