@@ -19,7 +19,8 @@ Workers are plain ``python -c`` subprocesses rather than ``multiprocessing`` chi
 never re-import the parent's ``__main__`` (a script without an ``if __name__ == "__main__"``
 guard stays safe), and a hung one is killed without disturbing the others. Start-up
 configuration lives in :func:`_worker_init`, the one place where a worker differs from a fresh
-interpreter. A worker receives the parent's ``sys.path``, writes anything it prints to stderr
+interpreter. A worker inherits the parent's environment and working folder and receives its
+``sys.path``, writes anything it prints to stderr
 (stdout carries the results back), ignores SIGINT (the parent handles Ctrl-C and kills its
 workers) and exits by itself when its parent dies. POSIX only (``select`` on pipes).
 """
@@ -203,7 +204,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         paths = _recv(fd_in)
-        sys.path.extend(p for p in paths if p not in sys.path)
+        sys.path[:] = list(paths) + [p for p in sys.path if p not in paths]  # parent's order
         _worker_init()
     except EOFError:
         return
@@ -247,7 +248,7 @@ class _Worker:
         self.index: int | None = None
         self.task: Task | None = None
         self.since = time.perf_counter()  # start-up began, or the current task was sent
-        _send(self.proc.stdin.fileno(), list(sys.path))
+        self._post(list(sys.path))
 
     def deadline(self, time_limit: float | None) -> float:
         """When the worker's task (or its start-up) is overdue; inf without a limit."""
@@ -262,7 +263,15 @@ class _Worker:
 
     def _send_task(self) -> None:
         self.since = time.perf_counter()
-        _send(self.proc.stdin.fileno(), self.task)
+        self._post(self.task)
+
+    def _post(self, obj) -> None:
+        """Send ``obj``; a worker that has just died is reported by the read that follows
+        (end of file on its stdout), not here."""
+        try:
+            _send(self.proc.stdin.fileno(), obj)
+        except BrokenPipeError:
+            pass
 
     def kill(self) -> None:
         if self.proc.poll() is None:
