@@ -93,7 +93,8 @@ def _outcomes(names: list[str], out: str, quick: bool, jobs: int, time_limit: fl
         return
     tasks = [Task("figures.__main__:_make_one", (FIGURES[n].__module__, n, bool(quick), out))
              for n in names]
-    with WorkerPool(jobs, time_limit) as pool:
+    modules = sorted({"figures.__main__"} | {FIGURES[n].__module__ for n in names})
+    with WorkerPool(jobs, time_limit, preload=modules) as pool:
         for o in pool.run(tasks, on_dispatch=on_start):
             yield o.index, o.value if o.error is None else None, o.seconds, o.error, o.traceback
 

@@ -223,7 +223,8 @@ def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
     tasks = [Task("paper_checks.runner:_evaluate_by_id",
                   (claims[i].evaluate.__module__, claims[i].id, bool(ctx.quick), int(ctx.seed)))
              for i in todo]
-    with WorkerPool(jobs, time_limit) as pool:
+    modules = sorted({"paper_checks.claims"} | {claims[i].evaluate.__module__ for i in todo})
+    with WorkerPool(jobs, time_limit, preload=modules) as pool:
         for outcome in pool.run(tasks, on_dispatch=lambda k: on_dispatch(todo[k])):
             i = todo[outcome.index]
             yield i, _rebuild(claims[i], outcome)

@@ -27,6 +27,7 @@ workers) and exits by itself when its parent dies. POSIX only (``select`` on pip
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import select
@@ -184,8 +185,6 @@ def _recv(fd: int):
 
 
 def _call(target: str, args: tuple):
-    import importlib
-
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)(*args)
 
@@ -199,13 +198,16 @@ def _exit_with_parent(parent: int, every: float = 0.5) -> None:
 
 
 def _serve(fd_in: int, fd_out: int) -> None:
-    """The worker's loop: the parent's ``sys.path``, then tasks until ``None`` or EOF."""
+    """The worker's loop: the parent's ``sys.path`` and the modules to preload, then tasks
+    until ``None`` or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
-        paths = _recv(fd_in)
+        paths, preload = _recv(fd_in)
         sys.path[:] = list(paths) + [p for p in sys.path if p not in paths]  # parent's order
         _worker_init()
+        for module in preload:
+            importlib.import_module(module)
     except EOFError:
         return
     except BaseException as exc:
@@ -239,7 +241,7 @@ def _serve(fd_in: int, fd_out: int) -> None:
 class _Worker:
     """One worker process and the task it holds (``index`` None when idle)."""
 
-    def __init__(self):
+    def __init__(self, preload: tuple[str, ...]):
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _BOOT.format(root=_ROOT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True)
@@ -248,7 +250,7 @@ class _Worker:
         self.index: int | None = None
         self.task: Task | None = None
         self.since = time.perf_counter()  # start-up began, or the current task was sent
-        self._post(list(sys.path))
+        self._post((list(sys.path), preload))
 
     def deadline(self, time_limit: float | None) -> float:
         """When the worker's task (or its start-up) is overdue; inf without a limit."""
@@ -297,7 +299,9 @@ class WorkerPool:
     """Up to ``jobs`` worker processes running tasks with a ``time_limit`` (seconds) each.
 
     Use it as a context manager: leaving the block (normally, on an error or on Ctrl-C) ends
-    every worker. ``time_limit`` None disables the limit.
+    every worker. ``time_limit`` None disables the limit. Each worker imports the modules
+    ``preload`` while it starts, so that their import (JAX, the registries) is not counted in
+    the time limit of its first task.
 
     >>> with WorkerPool(2, time_limit=60) as pool:                       # doctest: +SKIP
     ...     for outcome in pool.run([Task("math:factorial", (5,))]):
@@ -305,13 +309,15 @@ class WorkerPool:
     0 120
     """
 
-    def __init__(self, jobs: int, time_limit: float | None = None):
+    def __init__(self, jobs: int, time_limit: float | None = None,
+                 preload: Sequence[str] = ()):
         if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
         if time_limit is not None and not time_limit > 0:
             raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
         self.jobs = jobs
         self.time_limit = time_limit
+        self.preload = tuple(preload)
         self._workers: list[_Worker] = []
 
     def __enter__(self) -> WorkerPool:
@@ -337,7 +343,7 @@ class WorkerPool:
                 if w.index is None and pending:
                     self._dispatch(w, pending.pop(), tasks, on_dispatch)
             while pending and len(self._workers) < min(self.jobs, len(tasks)):
-                w = _Worker()
+                w = _Worker(self.preload)
                 self._workers.append(w)
                 self._dispatch(w, pending.pop(), tasks, on_dispatch)
             for outcome in self._wait():

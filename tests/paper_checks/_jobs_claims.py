@@ -29,3 +29,4 @@ def _register(cid: str, seconds: float) -> None:
 _register("zzjobs.a_fast", 0.0)
 _register("zzjobs.b_sleeps", 120.0)
 _register("zzjobs.c_fast", 0.0)
+_register("zzjobs.d_fast", 0.0)

@@ -41,6 +41,7 @@ def test_outcomes_of_every_kind_of_task():
     assert "Traceback" in outcomes[2].traceback
     assert outcomes[3].error.startswith("TypeError") and "pickle" in outcomes[3].error
     assert outcomes[4].error == "the worker process died during the task (exit code 3)"
+    # both first workers are gone (one died, one was stopped): 5 and 6 ran in new ones
     assert outcomes[5].value != os.getpid() and outcomes[5].error is None
     assert outcomes[6].error.startswith("ModuleNotFoundError")
     assert all(p.poll() is not None for p in workers)  # leaving the block ends the workers
@@ -110,3 +111,10 @@ def test_check_jobs_rejects_bad_values(jobs, limit, words):
 def test_check_jobs_accepts_good_values():
     assert check_jobs(0, None) is None and check_jobs(0, 0) is None
     assert check_jobs(3, 0.0) is None and check_jobs(1, 5) == 5.0
+
+
+def test_a_worker_that_cannot_start_fails_its_task_with_the_reason():
+    with WorkerPool(1, time_limit=30, preload=("no_such_module_xyz",)) as pool:
+        (outcome,) = list(pool.run([Task("os:getpid", ())]))
+    assert outcome.error.startswith("the worker failed to start: ModuleNotFoundError")
+    assert "no_such_module_xyz" in outcome.error and not outcome.timed_out
