@@ -285,12 +285,12 @@ class _Worker:
             except OSError:
                 pass
 
-    def close(self, wait: float = 5.0) -> None:
-        """Ask an idle worker to exit; kill it if it does not within ``wait`` seconds."""
+    def finish(self, until: float) -> None:
+        """Wait for a worker asked to exit (sent ``None``) until ``until`` (a
+        ``time.perf_counter`` time), then kill it if it is still there."""
         try:
-            _send(self.proc.stdin.fileno(), None)
-            self.proc.wait(timeout=wait)
-        except (OSError, subprocess.TimeoutExpired):
+            self.proc.wait(timeout=max(0.0, until - time.perf_counter()))
+        except subprocess.TimeoutExpired:
             pass
         self.kill()
 
@@ -325,11 +325,15 @@ class WorkerPool:
 
     def __exit__(self, *exc) -> None:
         workers, self._workers = self._workers, []
+        idle = [w for w in workers if exc[0] is None and w.index is None]
         for w in workers:
-            if exc[0] is None and w.index is None:
-                w.close()
+            if w in idle:
+                w._post(None)  # exit: all at once, then wait for them together
             else:
                 w.kill()
+        until = time.perf_counter() + 5.0
+        for w in idle:
+            w.finish(until)
 
     def run(self, tasks: Sequence[Task],
             on_dispatch: Callable[[int], None] | None = None) -> Iterator[Outcome]:
