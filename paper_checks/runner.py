@@ -1,4 +1,9 @@
-"""Run selected claims, print the table, write JSON and the Markdown and HTML reports."""
+"""Run selected claims, print the table, write JSON and the Markdown and HTML reports.
+
+:func:`run_claims` evaluates the claims in this process, one after another, or in worker
+processes (:mod:`simulations._workers`) several at a time, each claim with a time limit; the
+results, the table's row order, the JSON and the checkpoint are the same either way.
+"""
 
 from __future__ import annotations
 
