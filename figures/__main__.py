@@ -1,4 +1,5 @@
-"""``python -m figures [--quick] [--only GLOB ...] [--out DIR] [--list] [--quiet | --verbose]``.
+"""``python -m figures [--quick] [--only GLOB ...] [--out DIR] [--jobs N] [--time-limit SECONDS]
+[--list] [--quiet | --verbose]``.
 
 Writes each figure's PNG, PDF and CSV files to DIR and records them in ``DIR/index.json``
 (figure name → its papers and files). Output: one line per figure on stdout (its files and
@@ -7,6 +8,13 @@ before each figure, on stderr) is shown on a terminal and hidden when stderr is 
 the ``CI`` environment variable is set; ``--verbose`` always shows it. Exit status: 0 when
 every figure was written, 1 when one failed (the others are still made), 2 on bad input (one
 line on stderr).
+
+The figures are made in ``--jobs N`` worker processes (default: the number of CPU cores;
+``--jobs 0`` makes them one after another in this process, for debugging), with a
+``--time-limit`` per figure (default :data:`FIGURE_TIME_LIMIT` seconds; 0 disables it): a figure
+that exceeds it fails with ``exceeded the time limit of N s after M s`` and the others are still
+made. Lines are printed in the selection order whatever ``--jobs``. Repeated ``--only`` flags
+add up.
 """
 
 from __future__ import annotations
@@ -20,10 +28,19 @@ import time
 import traceback
 
 from figures._registry import papers_of, progress_enabled
+from simulations._workers import (
+    Task,
+    WorkerPool,
+    add_jobs_arguments,
+    check_jobs,
+    jobs_from_arguments,
+)
 from simulations.compilation_cache import add_cli_options as add_cache_options
 from simulations.compilation_cache import configure_from_args as configure_cache
 
 INDEX = "index.json"
+# Default --time-limit of one figure, in seconds: several times the slowest full-size figure.
+FIGURE_TIME_LIMIT = 1200.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,35 +61,86 @@ def select(patterns: list[str] | None) -> list[str]:
     return names
 
 
-def make(names: list[str], out: str, *, quick: bool, quiet: bool = False,
-         verbose: bool = False, stdout=None, stderr=None) -> dict[str, list[str] | None]:
-    """Run the figures ``names`` into ``out``; returns name → files (None when it failed)."""
+def _make_one(module: str, name: str, quick: bool, out: str) -> list[str]:
+    """Make figure ``name`` in a worker process; ``module`` registers it (imported here, so a
+    figure registered outside :mod:`figures`, e.g. by a test module, is found too)."""
+    import importlib
+
     from figures import FIGURES
 
+    importlib.import_module(module)
+    if name not in FIGURES:
+        raise LookupError(f"figure {name!r} is not registered by importing {module!r} (a figure "
+                          "defined in __main__ or at run time is made in-process only: --jobs 0)")
+    return list(FIGURES[name](quick, out))
+
+
+def _outcomes(names: list[str], out: str, quick: bool, jobs: int, time_limit: float | None,
+              on_start):
+    """Yield ``(i, files, seconds, error, traceback)`` for each figure (files None when it
+    failed): in order in-process (``jobs == 0``), else in completion order from workers."""
+    from figures import FIGURES
+
+    if jobs == 0:
+        for i, name in enumerate(names):
+            on_start(i)
+            start = time.perf_counter()
+            try:
+                files = list(FIGURES[name](quick, out))
+            except Exception as exc:  # one broken figure must not stop the others
+                yield (i, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
+                       traceback.format_exc())
+                continue
+            yield i, files, time.perf_counter() - start, None, None
+        return
+    tasks = [Task("figures.__main__:_make_one", (FIGURES[n].__module__, n, bool(quick), out))
+             for n in names]
+    modules = sorted({"figures.__main__"} | {FIGURES[n].__module__ for n in names})
+    with WorkerPool(jobs, time_limit, preload=modules) as pool:
+        for o in pool.run(tasks, on_dispatch=on_start):
+            yield o.index, o.value if o.error is None else None, o.seconds, o.error, o.traceback
+
+
+def make(names: list[str], out: str, *, quick: bool, quiet: bool = False,
+         verbose: bool = False, stdout=None, stderr=None, jobs: int = 0,
+         time_limit: float | None = None) -> dict[str, list[str] | None]:
+    """Run the figures ``names`` into ``out``; returns name → files (None when it failed).
+
+    ``jobs`` 0 makes them one after another in this process; N ≥ 1 in N worker processes
+    (:mod:`simulations._workers`), where a figure running longer than ``time_limit`` seconds
+    (None: no limit) is stopped and fails. One line per figure, in the order of ``names``.
+    """
+    time_limit = check_jobs(jobs, time_limit)
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     show = progress_enabled(quiet, verbose, stderr)
+    done: list[tuple | None] = [None] * len(names)
     results: dict[str, list[str] | None] = {}
-    for i, name in enumerate(names, 1):
+
+    def started(i):
         if show:
-            print(f"[{i}/{len(names)}] {name} …", file=stderr, flush=True)
-        start = time.perf_counter()
-        try:
-            files = FIGURES[name](quick, out)
-        except Exception as exc:  # one broken figure must not stop the others
-            results[name] = None
-            print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=stderr, flush=True)
-            if verbose:
-                traceback.print_exc(file=stderr)
-            continue
-        results[name] = list(files)
-        seconds = time.perf_counter() - start
-        if verbose:
+            print(f"[{i + 1}/{len(names)}] {names[i]} …", file=stderr, flush=True)
+
+    def report(i, files, seconds, error, tb):
+        name = names[i]
+        results[name] = files
+        if files is None:
+            print(f"{name}: FAILED: {error}", file=stderr, flush=True)
+            if verbose and tb:
+                print(tb, file=stderr, end="" if tb.endswith("\n") else "\n", flush=True)
+        elif verbose:
             print(f"{name} ({seconds:.1f}s):", file=stdout)
             for f in files:
                 print(f"    {f}", file=stdout)
         elif not quiet:
             print(f"{name}: {', '.join(files)} ({seconds:.1f}s)", file=stdout, flush=True)
+
+    shown = 0
+    for i, *rest in _outcomes(names, out, quick, jobs, time_limit, started):
+        done[i] = rest
+        while shown < len(names) and done[shown] is not None:
+            report(shown, *done[shown])
+            shown += 1
     write_index(out, results)
     return results
 
@@ -103,11 +171,13 @@ def write_index(out: str, results: dict[str, list[str] | None]) -> str:
 def main(argv=None) -> int:
     p = _Parser(prog="python -m figures", description="Regenerate the papers' figures.")
     p.add_argument("--quick", action="store_true", help="small Monte Carlo sizes")
-    p.add_argument("--only", nargs="+", metavar="GLOB", help="figure names (glob patterns)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="GLOB",
+                   help="figure names (glob patterns); repeated flags add up")
     p.add_argument("--out", default="figures_out", metavar="DIR",
                    help="output folder (default figures_out)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     add_cache_options(p)
+    add_jobs_arguments(p, what="figure", limit=FIGURE_TIME_LIMIT)
     loud = p.add_mutually_exclusive_group()
     loud.add_argument("--quiet", "-q", action="store_true", help="print the summary line only")
     loud.add_argument("--verbose", "-v", action="store_true",
@@ -116,6 +186,7 @@ def main(argv=None) -> int:
     configure_cache(args)
     try:
         names = select(args.only)
+        jobs, time_limit = jobs_from_arguments(args, FIGURE_TIME_LIMIT)
         if args.list:
             for name in names:
                 print(f"{name:<44} {', '.join(papers_of(name))}")
@@ -132,7 +203,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     try:
         results = make(names, args.out, quick=args.quick, quiet=args.quiet,
-                       verbose=args.verbose)
+                       verbose=args.verbose, jobs=jobs, time_limit=time_limit)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=20, help="seeds per claim (default 20)")
     p.add_argument("--base-seed", type=int, default=1000)
-    p.add_argument("--only", nargs="+", metavar="GLOB", help="claim ids (glob patterns)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="GLOB",
+                   help="claim ids (glob patterns); repeated flags add up")
     p.add_argument("--quick", action="store_true", help="quick Monte Carlo sizes")
     p.add_argument("--level", type=float, default=1e-3,
                    help="p-value below which a claim is reported miscalibrated")

@@ -8,6 +8,14 @@ go to stdout; progress lines go to stderr and are shown on a terminal only, neve
 is not a TTY or the ``CI`` environment variable is set (:func:`figures._registry.
 progress_enabled`); ``--quiet`` keeps the summary line only, ``--verbose`` always shows the
 progress and adds detail (every comparison of a claim, the loop's spec).
+
+``python -m paper_checks`` evaluates the claims in ``--jobs N`` worker processes (default: the
+number of CPU cores; ``--jobs 0`` evaluates them one after another in this process, for
+debugging) with a ``--time-limit`` per claim (default :data:`CLAIM_TIME_LIMIT` seconds; 0
+disables it): a claim that exceeds it is reported as an ERROR row, ``exceeded the time limit of
+N s after M s``, the run goes on and exits 1. The table, the JSON and the reports are the same
+whatever ``--jobs``: rows keep the selection order, and each claim's seed derives from the base
+seed and its id. Repeated ``--only`` flags add up (``--only 'a*' --only 'b*'`` runs both).
 """
 
 from __future__ import annotations
@@ -18,10 +26,13 @@ import os
 import sys
 import time
 
+from simulations._workers import add_jobs_arguments, jobs_from_arguments
 from simulations.compilation_cache import add_cli_options as add_cache_options
 from simulations.compilation_cache import configure_from_args as configure_cache
 
 SEED_ENV = "SELFCONSUMING_SEED"
+# Default --time-limit of one claim, in seconds: several times the slowest claim of a full run.
+CLAIM_TIME_LIMIT = 1800.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +53,8 @@ def _default_seed() -> int:
 
 def _add_check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (< 2 min)")
-    p.add_argument("--only", nargs="+", metavar="GLOB", help="claim ids to run (glob patterns)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="GLOB",
+                   help="claim ids to run (glob patterns); repeated flags add up")
     p.add_argument(
         "--seed",
         type=int,
@@ -58,6 +70,7 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
                    "papers into DIR/figures (quick sizes with --quick)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
     add_cache_options(p)
+    add_jobs_arguments(p, what="claim", limit=CLAIM_TIME_LIMIT)
     _add_loudness(p, quiet="print only the summary line",
                   verbose="always show progress; print every comparison under its claim")
 
@@ -99,6 +112,7 @@ def _run_checks(args) -> int:
     if seed < 0:
         raise ValueError(f"--seed must be >= 0, got {seed}")
     claims = select(args.only)
+    jobs, time_limit = jobs_from_arguments(args, CLAIM_TIME_LIMIT)
     if args.json and not args.list:
         _prepare_dir(os.path.dirname(os.path.abspath(args.json)), "--json")
         if os.path.isdir(args.json):
@@ -116,7 +130,8 @@ def _run_checks(args) -> int:
     where = checkpoint_path(args.json, args.report)
     checkpoint = Checkpoint(where, ctx) if where else None
     results = run_claims(claims, ctx, verbose=not args.quiet, progress=_progress(args),
-                         detailed=args.verbose, checkpoint=checkpoint)
+                         detailed=args.verbose, checkpoint=checkpoint, jobs=jobs,
+                         time_limit=time_limit)
     if args.figures:
         _make_figures(claims, os.path.join(args.report, "figures"), args)
     n_pass = sum(r.passed for r in results)
@@ -141,16 +156,20 @@ def _run_checks(args) -> int:
 
 def _make_figures(claims, directory: str, args) -> None:
     """Regenerate the figures whose papers (figures._registry.papers_of) include a selected
-    claim's paper key; a failing figure is reported on stderr and left out of the report."""
+    claim's paper key, with the same ``--jobs`` and ``--time-limit`` (default
+    ``figures.__main__.FIGURE_TIME_LIMIT`` per figure); a failing figure is reported on stderr
+    and left out of the report."""
     from figures import FIGURES
-    from figures.__main__ import make
+    from figures.__main__ import FIGURE_TIME_LIMIT, make
     from figures._registry import papers_of
     from paper_checks.report_html import paper_key
 
     keys = {paper_key(c.id) for c in claims}
     names = sorted(n for n in FIGURES if keys & set(papers_of(n)))
     _prepare_dir(directory, "--figures")
-    results = make(names, directory, quick=args.quick, quiet=args.quiet, verbose=args.verbose)
+    jobs, time_limit = jobs_from_arguments(args, FIGURE_TIME_LIMIT)
+    results = make(names, directory, quick=args.quick, quiet=args.quiet, verbose=args.verbose,
+                   jobs=jobs, time_limit=time_limit)
     failed = [n for n, files in results.items() if files is None]
     if failed:
         print(f"warning: figure(s) failed and are not in the report: {', '.join(failed)}",

@@ -1,4 +1,9 @@
-"""Run selected claims, print the table, write JSON and the Markdown and HTML reports."""
+"""Run selected claims, print the table, write JSON and the Markdown and HTML reports.
+
+:func:`run_claims` evaluates the claims in this process, one after another, or in worker
+processes (:mod:`simulations._workers`) several at a time, each claim with a time limit; the
+results, the table's row order, the JSON and the checkpoint are the same either way.
+"""
 
 from __future__ import annotations
 
@@ -175,45 +180,127 @@ def checkpoint_path(json_path: str | None, report_dir: str | None) -> str | None
     return None
 
 
+def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int):
+    """Evaluate a claim in a worker process (:func:`run_claims` with ``jobs`` ≥ 1).
+
+    ``module`` is the module that registers the claim (imported here, so a claim registered
+    outside :mod:`paper_checks.claims`, e.g. by a test module, is found too). Returns what the
+    parent needs to rebuild the :class:`ClaimResult` (:func:`_rebuild`): the measurements, the
+    seconds, and the error and traceback of a claim that raised.
+    """
+    import importlib
+
+    importlib.import_module(module)
+    claims = load_claims()
+    if claim_id not in claims:
+        raise LookupError(f"claim {claim_id!r} is not registered by importing {module!r} "
+                          "(a claim defined in __main__ runs in-process only: --jobs 0)")
+    result = evaluate(claims[claim_id], Context(quick=quick, seed=seed))
+    return result.measurements, result.seconds, result.error, result.traceback
+
+
+def _rebuild(claim: Claim, outcome) -> ClaimResult:
+    """The :class:`ClaimResult` of a worker's :class:`~simulations._workers.Outcome`: the
+    same object that :func:`evaluate` returns in-process, or an error result when the worker
+    was stopped at the time limit or died."""
+    if outcome.error is None:
+        measurements, seconds, error, tb = outcome.value
+        if tb is None:
+            return judge(claim, measurements, seconds)
+    else:
+        seconds, error, tb = outcome.seconds, outcome.error, outcome.traceback
+    result = ClaimResult(claim, [], False, seconds)
+    result.error, result.traceback = error, tb
+    return result
+
+
+def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
+                 time_limit: float | None, on_dispatch):
+    """Yield ``(i, result)`` for each index ``i`` in ``todo``: in order in-process
+    (``jobs == 0``), else in completion order from ``jobs`` worker processes."""
+    if jobs == 0:
+        for i in todo:
+            on_dispatch(i)
+            yield i, evaluate(claims[i], ctx)
+        return
+    from simulations._workers import Task, WorkerPool
+
+    tasks = [Task("paper_checks.runner:_evaluate_by_id",
+                  (claims[i].evaluate.__module__, claims[i].id, bool(ctx.quick), int(ctx.seed)))
+             for i in todo]
+    modules = sorted({"paper_checks.claims"} | {claims[i].evaluate.__module__ for i in todo})
+    with WorkerPool(jobs, time_limit, preload=modules) as pool:
+        for outcome in pool.run(tasks, on_dispatch=lambda k: on_dispatch(todo[k])):
+            i = todo[outcome.index]
+            yield i, _rebuild(claims[i], outcome)
+
+
 def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool = True,
                progress: bool = False, progress_stream=None, detailed: bool = False,
-               checkpoint: Checkpoint | None = None):
-    """Evaluate ``claims`` in order.
+               checkpoint: Checkpoint | None = None, jobs: int = 0,
+               time_limit: float | None = None):
+    """Evaluate ``claims``; the results (and the table's rows) are in the order given.
 
     Args:
         claims: the claims to run.
         ctx: mode and base seed.
         stream: where the table goes (default: ``sys.stdout`` at call time).
         verbose: print the table (header and one row per claim) on ``stream``.
-        progress: print ``[i/N] id …`` on ``progress_stream`` (default stderr) before each
-            claim (the command line enables it on a terminal, see
+        progress: print ``[i/N] id …`` on ``progress_stream`` (default stderr) when a claim
+            starts (the command line enables it on a terminal, see
             :func:`figures._registry.progress_enabled`).
         detailed: print every comparison under its row (``--verbose``).
         checkpoint: a :class:`Checkpoint`; claims it holds are restored instead of run (their
-            row is marked ``resumed``) and each newly finished claim is saved to it.
+            row is marked ``resumed``) and each newly finished claim is saved to it as soon as
+            it finishes.
+        jobs: 0 evaluates the claims one after another in this process; N ≥ 1 evaluates them
+            in N worker processes (:mod:`simulations._workers`), several at a time. Each claim's
+            seed derives from ``ctx.seed`` and its id (:meth:`Claim.seed_for`), so the results
+            are the same either way; a row is printed once the rows above it are.
+        time_limit: seconds a claim may run in a worker (None: no limit; needs ``jobs`` ≥ 1).
+            A claim past it is stopped (its worker is killed and replaced) and reported as an
+            error, ``"exceeded the time limit of N s after M s"``; the run goes on.
     """
+    from simulations._workers import check_jobs
+
+    time_limit = check_jobs(jobs, time_limit)
     stream = sys.stdout if stream is None else stream
     progress_stream = sys.stderr if progress_stream is None else progress_stream
-    results = []
+    results: list[ClaimResult | None] = [None] * len(claims)
     if verbose:
         print(HEADER, file=stream)
         print("-" * len(HEADER), file=stream)
-    for i, claim in enumerate(claims, 1):
-        if progress:
-            print(f"[{i}/{len(claims)}] {claim.id} …", file=progress_stream, flush=True)
-        result = checkpoint.restore(claim) if checkpoint is not None else None
-        if result is None:
-            result = evaluate(claim, ctx)
-            if checkpoint is not None:
-                checkpoint.save(result)
-        results.append(result)
-        if verbose:
+    shown = 0
+
+    def show_ready():  # the rows of the finished prefix, in order
+        nonlocal shown
+        while shown < len(claims) and results[shown] is not None:
+            result = results[shown]
+            shown += 1
+            if not verbose:
+                continue
             print(row(result) + (" (resumed)" if result.resumed else ""), file=stream,
                   flush=True)
             if result.error:
                 print(f"    error: {result.error}", file=stream)
             if detailed and result.measurements:
                 print("\n".join(details(result)), file=stream, flush=True)
+
+    def started(i):
+        if progress:
+            print(f"[{i + 1}/{len(claims)}] {claims[i].id} …", file=progress_stream, flush=True)
+
+    todo = []
+    for i, claim in enumerate(claims):
+        results[i] = checkpoint.restore(claim) if checkpoint is not None else None
+        if results[i] is None:
+            todo.append(i)
+    show_ready()
+    for i, result in _evaluations(claims, todo, ctx, jobs, time_limit, started):
+        if checkpoint is not None:
+            checkpoint.save(result)
+        results[i] = result
+        show_ready()
     return results
 
 

@@ -156,7 +156,9 @@ def dummies(monkeypatch):
 
 def test_cli_only_quiet_verbose_and_failures(dummies, tmp_path, capsys):
     out = tmp_path / "figs"
-    assert figures_main(["--only", "zzdummy2000_[ac]", "--out", str(out), "--quick"]) == 0
+    # the dummies are registered at run time, so they are made in this process (--jobs 0)
+    assert figures_main(["--only", "zzdummy2000_[ac]", "--out", str(out), "--quick",
+                         "--jobs", "0"]) == 0
     stdout, stderr = capsys.readouterr()
     assert "zzdummy2000_a: " in stdout and "2/2 figures written" in stdout
     assert "[1/2]" not in stderr  # captured stderr is not a terminal
@@ -164,13 +166,15 @@ def test_cli_only_quiet_verbose_and_failures(dummies, tmp_path, capsys):
     index = json.loads((out / "index.json").read_text())
     assert index["zzdummy2000_a"] == {"papers": ["zzdummy2000"], "files": ["zzdummy2000_a.csv"]}
 
-    assert figures_main(["--only", "zzdummy2000_*", "--out", str(out), "--quiet"]) == 1
+    assert figures_main(["--only", "zzdummy2000_*", "--out", str(out), "--quiet",
+                         "--jobs", "0"]) == 1
     stdout, stderr = capsys.readouterr()
     assert stdout.strip().startswith("2/3 figures written") and "failed: zzdummy2000_b" in stdout
     assert stdout.strip().count("\n") == 0
     assert "zzdummy2000_b: FAILED: RuntimeError: broken figure" in stderr
 
-    assert figures_main(["--only", "zzdummy2000_a", "--out", str(out), "--verbose"]) == 0
+    assert figures_main(["--only", "zzdummy2000_a", "--out", str(out), "--verbose",
+                         "--jobs", "0"]) == 0
     stdout, stderr = capsys.readouterr()
     assert "[1/1] zzdummy2000_a …" in stderr and "zzdummy2000_a.csv" in stdout
     assert set(json.loads((out / "index.json").read_text())) == {"zzdummy2000_a",

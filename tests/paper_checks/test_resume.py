@@ -1,11 +1,13 @@
 """A check run killed mid-way (SIGINT or SIGKILL) resumes on rerun without recomputing the
 claims it finished, and ends with the results of an uninterrupted run.
 
-The run is a subprocess that registers three claims of its own next to the toolkit's (a
-script, ``_SCRIPT``): two fast exact ones around a slow one that sleeps until it is killed on
-the first run and returns at once on the rerun. Each evaluation appends the claim's id to a
-log file, so the test sees what was evaluated in each process. The parent kills the run from
-outside once the checkpoint holds the first claim, the way a user or a scheduler would.
+The run is a subprocess (a script, ``_SCRIPT``) that registers three claims of its own next to
+the toolkit's by importing a module written beside it (``_CLAIMS``; its worker process imports
+the same module to find them): two fast exact ones around a slow one that sleeps until it is
+killed on the first run and returns at once on the rerun. Each evaluation appends the claim's
+id to a log file, so the test sees what was evaluated in each run. The parent kills the run
+from outside once the checkpoint holds the first claim, the way a user or a scheduler would;
+the run's worker exits with it. ``--jobs 1`` keeps the claims in order, one at a time.
 """
 
 import json
@@ -20,13 +22,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-_SCRIPT = textwrap.dedent('''
-    import os, signal, sys, time
-    # a shell starts background jobs (e.g. a CI runner's) with SIGINT ignored and children
-    # inherit that; restore Python's Ctrl-C handler, which a terminal would give
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+_CLAIMS = textwrap.dedent('''
+    import os, time
     from paper_checks.claim import Measurement, claim
-    from paper_checks.cli import checks_main
 
     LOG = os.environ["RESUME_TEST_LOG"]
 
@@ -46,6 +44,16 @@ _SCRIPT = textwrap.dedent('''
     make("zzresume.a_fast", False)
     make("zzresume.b_slow", True)
     make("zzresume.c_fast", False)
+''')
+
+_SCRIPT = textwrap.dedent('''
+    import signal, sys
+    # a shell starts background jobs (e.g. a CI runner's) with SIGINT ignored and children
+    # inherit that; restore Python's Ctrl-C handler, which a terminal would give
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import resume_claims  # registers the claims; the script's folder is on sys.path
+    from paper_checks.cli import checks_main
+
     sys.exit(checks_main(sys.argv[1:]))
 ''')
 
@@ -53,10 +61,11 @@ _SCRIPT = textwrap.dedent('''
 def _start(tmp_path, slow):
     script = tmp_path / "run_checks.py"
     script.write_text(_SCRIPT)
+    (tmp_path / "resume_claims.py").write_text(_CLAIMS)
     env = {**os.environ, "RESUME_TEST_LOG": str(tmp_path / "log.txt"),
            "RESUME_TEST_SLOW": "1" if slow else "0", "PYTHONPATH": ROOT, "CI": "1"}
     args = [sys.executable, str(script), "--only", "zzresume.*", "--json",
-            str(tmp_path / "out.json"), "--quick"]
+            str(tmp_path / "out.json"), "--quick", "--jobs", "1"]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=str(tmp_path))
 
