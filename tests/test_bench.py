@@ -9,10 +9,14 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from simulations.bench import main, numpy_loop
 
 
+# slow tier: test_numpy_baseline_runs_the_same_loop_as_the_engine stays in the default tier and
+# CI runs `selfconsuming bench --quick`
+@pytest.mark.slow
 def test_quick_benchmark_prints_and_writes_every_measurement(tmp_path, capsys, monkeypatch):
     flags = os.environ.get("XLA_FLAGS", "")
     monkeypatch.setenv("XLA_FLAGS", f"{flags} --xla_backend_optimization_level=0".strip())

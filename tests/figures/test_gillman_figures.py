@@ -41,7 +41,7 @@ def _authors_loop(key, gamma, *, generations, n_real, m, dim, accumulate):
     return np.array(means), np.array(covs)
 
 
-@pytest.mark.parametrize("accumulate", [True, False])
+@pytest.mark.parametrize("accumulate", [pytest.param(True, marks=pytest.mark.slow), False])
 def test_toy_batch_equals_the_authors_loop(accumulate):
     keys = jax.vmap(lambda r: jax.random.fold_in(jax.random.key(11), r))(jnp.arange(2))
     gammas = np.array([0.0, 0.7])

@@ -111,6 +111,7 @@ def test_cli_runs_selected_claims_and_writes_json(tmp_path):
     assert (tmp_path / "rep" / "report.md").read_text().startswith("# Paper checks")
 
 
+@pytest.mark.slow  # tests/test_examples.py and test_simulate_outputs.py run simulate by default
 def test_simulate_command(tmp_path):
     cfg = tmp_path / "loop.toml"
     cfg.write_text('dim = 2\nn_real = 10\ndata = "accumulate"\ngenerations = 3\n'

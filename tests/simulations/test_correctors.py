@@ -497,7 +497,8 @@ def test_clipped_limit_law_matches_quadrature_and_is_valid_only_when_predicted()
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("corrector", ["histogram", "histogram_authors"])
+@pytest.mark.parametrize("corrector", ["histogram",
+                                       pytest.param("histogram_authors", marks=pytest.mark.slow)])
 def test_conditional_law_of_the_histogram_correctors(corrector):
     """Given X^n the outputs are i.i.d. from the stated law: the PITs of 100 × 1000 outputs are
     Uniform(0, 1) (KS, 1e-6 per test; γ = 0 and 1). The authors' outputs are *not* from the
@@ -517,6 +518,7 @@ def test_conditional_law_of_the_histogram_correctors(corrector):
 N_VALUES = [100, 1000, 10_000]
 
 
+@pytest.mark.slow
 def test_valid_histogram_corrector_is_consistent():
     """Def. C.2 for Example C.6 (bins ⌈n^{1/3}⌉): E sup_v |Φ_{Π(X^n)} − Φ_{π_γ p_θ}| decreases
     along n = 10², 10³, 10⁴ — each step a one-sided z-test on the difference of two independent

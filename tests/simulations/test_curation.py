@@ -65,6 +65,7 @@ def m_v(k, s):
     return m, np.sum(w * grid**2) - m**2
 
 
+@pytest.mark.slow
 def test_reference_density_matches_known_values():
     # K = 2: H(u) = 2 E σ(s(u − U)) — a second route by direct quadrature of the sigmoid form
     s = 0.8
@@ -82,7 +83,7 @@ def test_reference_density_matches_known_values():
         assert abs(m - m_ref) <= 5e-5 + 1e-9 and abs(v - v_ref) <= 5e-5 + 1e-9, (k, s_, m, v)
 
 
-@pytest.mark.parametrize("k, s", [(3, 0.7), (7, 1.3)])
+@pytest.mark.parametrize("k, s", [(3, 0.7), pytest.param(7, 1.3, marks=pytest.mark.slow)])
 def test_curated_draws_have_law_p_times_h(k, s):
     cdf, _, _ = curated_cdf(k, s)
     x = curated_gaussian_draws(_key(k), jnp.zeros(1), jnp.eye(1), 20_000, k, "linear",
@@ -117,7 +118,8 @@ def test_k1_leaves_the_loop_unchanged_bitwise():
     np.testing.assert_array_equal(plain.covs, k1.covs)
 
 
-@pytest.mark.parametrize("k, s, sigma", [(2, 0.6, 1.5), (5, 1.1, 0.8)])
+@pytest.mark.parametrize("k, s, sigma", [(2, 0.6, 1.5),
+                                         pytest.param(5, 1.1, 0.8, marks=pytest.mark.slow)])
 def test_engine_curated_mean_step(k, s, sigma):
     """Mean-only model, replace: μ₁ − μ₀ is the mean of n kept draws from N(μ₀, σ²) with
     r(x) = (s/σ)x, so E(μ₁ − μ₀) = σ m_K(s) and Var = σ² v_K(s)/n."""
@@ -166,6 +168,7 @@ def test_k_inf_linear_tilt_by_quadrature():
     assert abs(np.sum(w * xs**2) - np.sum(w * xs) ** 2 - float(t_cov[0, 0])) < 1e-8
 
 
+@pytest.mark.slow
 def test_reward_metric_and_flat_top_loop_runs():
     spec = LoopSpec(dim=2, n_real=40, data="mix", synthetic_ratio=1.0, generations=3,
                     replicates=20, curation_k=4, reward=FlatTopReward([[1.0, 1.0]], 0.5))
@@ -213,6 +216,7 @@ def test_reward_in_float32():
     assert traj.means.dtype == np.float32 and np.all(np.isfinite(traj.means))
 
 
+@pytest.mark.slow
 def test_callable_reward_equals_named_reward_bitwise():
     named = LoopSpec(dim=2, n_real=20, data="mix", generations=3, replicates=4, curation_k=3,
                      reward=LinearReward([0.5, -1.0]))

@@ -44,6 +44,7 @@ def test_same_seed_same_result_and_batching_invariance():
     assert not np.array_equal(a.means, c.means)
 
 
+@pytest.mark.slow
 def test_replicate_prefix_is_stable():
     """Replicate r's stream depends on (seed, r) only: more replicates extend, never change."""
     small = run(LoopSpec(n_real=5, generations=3, replicates=4), seed=1)
@@ -108,6 +109,7 @@ def test_affine_equivariance_with_common_random_numbers(data, model, estimator, 
     np.testing.assert_allclose(b.covs, scale**2 * a.covs, rtol=1e-8, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_infinite_correction_refits_the_target_every_generation():
     """γ = ∞ draws every synthetic point from p_θ*: each replace fit is a fresh fit on the
     target, so the law of the fit is the same at every generation (no drift, no collapse)."""

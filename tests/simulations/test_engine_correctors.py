@@ -57,6 +57,7 @@ def test_corrector_type_error():
         LoopSpec(corrector=3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ot", "centroid"])
 def test_identity_at_gamma_zero(name):
     """OT displacement (x ← 0·y + x) and the centroid snap (probability 0) are the identity at
@@ -69,7 +70,8 @@ def test_identity_at_gamma_zero(name):
     np.testing.assert_allclose(corrected.covs, plain.covs, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["histogram", "histogram_authors", "ot"])
+@pytest.mark.parametrize("name", ["histogram",
+                                  pytest.param("histogram_authors", marks=pytest.mark.slow), "ot"])
 def test_full_strength_corrector_refits_on_target_draws(name):
     """At γ = ∞ these correctors return m fresh draws of p_θ* in some order (histogram: every
     point from the target; the authors' sampler: f = φ and M = 1 accept every proposal; OT: a

@@ -16,7 +16,8 @@ MIX = GaussianMixtureLaw([0.4, 0.6], [[-2.0, 0.0], [1.5, 1.0]],
                          [np.eye(2), [[0.5, 0.1], [0.1, 0.3]]])
 
 
-@pytest.mark.parametrize("law", [T5, MIX], ids=lambda v: v.kind)
+@pytest.mark.parametrize("law", [pytest.param(T5, marks=pytest.mark.slow), MIX],
+                         ids=lambda v: v.kind)
 def test_generation_zero_fit_has_the_moments_of_p_data(law):
     """μ₀ is the mean of n i.i.d. draws: E μ₀ = mean; the MLE Σ₀ has E Σ₀ = (n−1)/n · cov."""
     n, reps = 40, 20_000
@@ -32,6 +33,7 @@ def test_generation_zero_fit_has_the_moments_of_p_data(law):
     assert w2.shape == (reps, 1) and np.all(np.isfinite(w2))
 
 
+@pytest.mark.slow
 def test_population_map_for_a_misspecified_p_data():
     """One mix step with large n: μ₁ ≈ (n μ_real + m μ̂_syn)/(n + m); with γ = ∞ every synthetic
     point comes from N(θ*), so E μ₁ = mean and E Σ₁ = (N−1)/N cov (N = n + m), whatever the

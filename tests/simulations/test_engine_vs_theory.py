@@ -61,6 +61,13 @@ def _with_float32(configs):
     return configs + [{**configs[0], "dtype": "float32"}]
 
 
+def _params(configs, slow=()):
+    """The configurations as pytest parameters; those at the indices in ``slow`` go to the slow
+    tier (each compiles a program of its own for several seconds on a 2-core CPU)."""
+    return [pytest.param(c, id=i, marks=pytest.mark.slow if k in slow else ())
+            for k, (c, i) in enumerate(zip(configs, _ids(configs), strict=True))]
+
+
 def _rounding(c, points, scale, factor=2):
     """Bound on the rounding bias: factor·(t + 1)·(N + d)·ε·scale (module docstring)."""
     eps = float(np.finfo(c.get("dtype", "float64")).eps)
@@ -114,7 +121,7 @@ def test_fresh_matches_theory(c):
 ACCUMULATE = _with_float32(_configs("accumulate"))
 
 
-@pytest.mark.parametrize("c", ACCUMULATE, ids=_ids(ACCUMULATE))
+@pytest.mark.parametrize("c", _params(ACCUMULATE, slow=[1]))
 def test_accumulate_matches_theory(c):
     spec = LoopSpec(dim=c["d"], n_real=c["n"], synthetic_ratio=c["lam"], data="accumulate",
                     estimator=c["estimator"], temperature=c["tau"], generations=c["t"],
@@ -135,7 +142,7 @@ def test_accumulate_matches_theory(c):
 KNOWN = _with_float32(_configs("known_cov"))
 
 
-@pytest.mark.parametrize("c", KNOWN, ids=_ids(KNOWN))
+@pytest.mark.parametrize("c", _params(KNOWN, slow=[0, 1]))
 def test_known_covariance_mix_and_subsample_match_theory(c):
     tr0 = float(np.trace(c["truth"][1]))
     base = LoopSpec(dim=c["d"], n_real=c["n"], synthetic_ratio=c["lam"], model="gaussian_mean",

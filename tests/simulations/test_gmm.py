@@ -80,6 +80,7 @@ def _data(seed=3, n=600):
     return TRUTH3.sample(jax.random.key(seed), n)
 
 
+@pytest.mark.slow
 def test_em_is_equivariant_under_component_permutation():
     x = _data()
     p0 = kmeanspp_init(jax.random.key(5), x, 3, 1e-6)
@@ -207,6 +208,7 @@ def test_small_replace_loop_records_collapse(small_run):
     assert np.all(l2[:, 0] == 0.0) and np.all(l2 >= 0)
 
 
+@pytest.mark.slow
 def test_float32_loop_runs():
     spec = LoopSpec(**{**SMALL, "dtype": "float32", "generations": 3, "replicates": 4})
     tr = run_gmm(spec, seed=TEST_SEED)

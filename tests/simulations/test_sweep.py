@@ -71,6 +71,7 @@ def test_sufficient_grid_is_one_compilation_and_cells_reproduce_run():
     _check_cells_against_run(res, "sufficient", [0, 5, 7, 11])
 
 
+@pytest.mark.slow
 def test_samples_grid_groups_by_shape_and_cells_reproduce_run():
     before = gl.trace_count()
     res = sweep(BASE, SAMPLES_GRID, seed=2, engine="samples")

@@ -39,6 +39,7 @@ def _self_term(w, m, v):
     return float(w @ np.asarray(dens) @ w)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(_mixture_1d, _mixture_1d)
 def test_l2_record_equals_numeric(p, q):

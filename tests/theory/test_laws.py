@@ -71,6 +71,7 @@ def test_student_t_marginal_ks():
     assert p > 1e-6
 
 
+@pytest.mark.slow
 def test_float32_sampling():
     x = MIX.sample(_key(0), 10, dtype="float32")
     assert x.dtype == np.float32

@@ -101,6 +101,7 @@ def test_kl_mc_one_component_equals_gaussian_kl():
     assert abs(est - exact) <= Z_TEST * se
 
 
+@pytest.mark.slow
 def test_kl_mc_of_a_mixture_with_itself_is_exactly_zero():
     est, se = mixture_kl_mc(jax.random.key(1), P2, P2, size=1000)
     assert est == 0.0 and se == 0.0
@@ -137,6 +138,7 @@ def test_mw2_bounds_w2_and_gelbrich():
     assert mw >= gel - 1e-12
 
 
+@pytest.mark.slow
 def test_mw2_gelbrich_random_2d():
     """20 random pairs of 2-D mixtures with 3 and 2 components (fixed sizes: one compilation
     per shape pair; the component count is not what the inequality depends on)."""
