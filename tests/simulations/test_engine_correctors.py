@@ -13,6 +13,7 @@ from scipy import stats
 import theory  # noqa: F401  (float64)
 from simulations import LoopSpec, run
 from simulations.correctors import CentroidCorrector, HistogramCorrector, IdealCorrector
+from tests.helpers import assert_equal_to_rounding
 
 Z = float(stats.norm.isf(1e-6 / 2))
 TRUTH = ([1.0, -1.0], [[2.0, 0.5], [0.5, 1.0]])
@@ -112,5 +113,7 @@ def test_histogram_is_applied_even_at_gamma_zero():
     spec = LoopSpec(**SHAPE, corrector="histogram")
     plain = run(spec.replace(corrector="ideal"), seed=3)
     corrected = run(spec, seed=3)
-    np.testing.assert_array_equal(corrected.means[:, 0], plain.means[:, 0])
+    # the corrector is static, so these are two compiled programs: generation 0 (the fit of
+    # the same n real points) agrees to the rounding of one sum of n points, a few ulps
+    assert_equal_to_rounding(corrected.means[:, 0], plain.means[:, 0], ulps=16)
     assert np.all(np.abs(corrected.means[:, 1:] - plain.means[:, 1:]) > 0)

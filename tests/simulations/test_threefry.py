@@ -72,7 +72,13 @@ def test_other_generators_fall_back_to_jax_random():
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
 @pytest.mark.parametrize("shape", [(), (5,), (2, 1000), (3, 7)])
 def test_normal_equals_jax_random(shape, dtype):
+    """The same uniforms (bit for bit, above) through the same √2·erf⁻¹(v): equal to rounding.
+    The two are different compiled programs, and XLA's erf⁻¹ is a polynomial whose last bit
+    may depend on the fusion around it (FMA contraction): 4 ε relative, as for the same
+    normals in test_correctors.py's OT test. v = lo + (1 − lo)u itself is exact in both
+    ((1 − lo) rounds to 2, so (1 − lo)u is exact), so the difference is erf⁻¹'s rounding only."""
     ours = jax.jit(jax.vmap(lambda k: threefry.normal(k, shape, dtype)))(KEYS)
     ref = jax.vmap(lambda k: jax.random.normal(k, shape, dtype))(KEYS)
     assert ours.dtype == ref.dtype == jnp.dtype(dtype)
-    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref))
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(ref),
+                               rtol=4 * np.finfo(dtype).eps, atol=0)
