@@ -47,4 +47,5 @@ def test_arrays_that_do_not_match_their_metadata_are_recomputed(tmp_path, capsys
     npz.write_bytes(good[: len(good) // 2])  # a torn file: its hash no longer matches
     capsys.readouterr()
     assert _run(tmp_path, out, "--quiet") == 0
-    assert npz.read_bytes() == good  # recomputed, bit for bit (same spec and seed)
+    # recomputed, bit for bit: the same compiled program on the same spec and seed
+    assert npz.read_bytes() == good

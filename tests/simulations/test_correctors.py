@@ -107,6 +107,7 @@ def test_shape_dtype_determinism_under_jit_and_vmap(name):
     out_v = np.asarray(f(keys, real, xs, 1.0)[0])
     assert out_v.shape == xs.shape and out_v.dtype == np.float64
     assert np.all(np.isfinite(out_v))
+    # bitwise: the same compiled program on the same inputs (determinism)
     np.testing.assert_array_equal(out_v, np.asarray(f(keys, real, xs, 1.0)[0]))
     changed = np.asarray(f(other, real, xs, 1.0)[0])
     assert not np.array_equal(out_v, changed)
@@ -131,6 +132,7 @@ def test_vmap_equals_one_replicate_at_a_time(name):
 @pytest.mark.parametrize("name", ["ideal", "ot", "centroid"])
 def test_zero_strength_is_the_identity(name):
     keys, _, real, xs = _data()
+    # bitwise: γ = 0 returns x itself (x + 0·Δ or a select), exactly
     np.testing.assert_array_equal(np.asarray(_battery(CORRECTORS[name])(keys, real, xs, 0.0)[0]),
                                   xs)
 
@@ -164,6 +166,7 @@ def test_infinite_strength_draws_the_target(name):
     keys, _, real, xs = _data()
     f = _battery(CORRECTORS[name])
     out = np.asarray(f(keys, real, xs, INF)[0])
+    # bitwise: the same compiled program; at γ = ∞ the output never reads x
     np.testing.assert_array_equal(out, np.asarray(f(keys, real, xs + 3.0, INF)[0]))
     for k in range(D):
         p = stats.kstest(out[..., k].ravel(), "norm",
@@ -204,6 +207,7 @@ def test_centroid_snaps_to_the_nearest_centroid():
         for r in range(R):
             d2 = ((xs[r][:, None, :] - cs[r][None]) ** 2).sum(-1)
             nearest = cs[r][np.argmin(d2, axis=1)]
+            # exact: a snapped point is a copy of its centroid, a kept point a copy of itself
             snapped = np.all(out[r] == nearest, axis=1)
             kept = np.all(out[r] == xs[r], axis=1)
             assert np.all(snapped | kept)
@@ -357,6 +361,7 @@ def test_histogram_grid_matches_numpy():
         mine = np.zeros((bins, bins))
         np.add.at(mine, (cells[:, 0], cells[:, 1]), 1.0)
         ref, edges = np.histogramdd(pts, bins=bins)
+        # exact: integer counts (a point within rounding of an edge has probability ~1e-14)
         np.testing.assert_array_equal(mine, ref)
         for k in range(2):
             np.testing.assert_allclose(np.asarray(lo)[k] + np.arange(bins + 1) * width[k],

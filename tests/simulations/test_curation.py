@@ -114,6 +114,8 @@ def test_k1_leaves_the_loop_unchanged_bitwise():
                     replicates=5)
     plain = run(base, seed=3)
     k1 = run(base.replace(curation_k=1, reward=LinearReward([1.0, 0.0])), seed=3)
+    # bitwise: K = 1 drops the reward from the static configuration and the parameters, so
+    # both runs are the same compiled program
     np.testing.assert_array_equal(plain.means, k1.means)
     np.testing.assert_array_equal(plain.covs, k1.covs)
 

@@ -41,6 +41,8 @@ def test_same_seed_is_bitwise_identical_across_processes(tmp_path):
         again = run(LoopSpec(**fields), seed=17)
         other = np.load(tmp_path / f"{name}.npz")
         for arr in ("means", "covs"):
+            # bitwise: the same program, compiled here and in a fresh interpreter, on the
+            # same inputs
             np.testing.assert_array_equal(getattr(here, arr), getattr(again, arr))
             np.testing.assert_array_equal(getattr(here, arr), other[arr])
         assert not np.array_equal(run(LoopSpec(**fields), seed=18).means, here.means)

@@ -70,6 +70,8 @@ def test_four_devices_equal_one_device(tmp_path, extra_flags):
     four = _result(children[4], tmp_path / "4.npz")
     assert one.keys() == four.keys()
     for key in one:
+        # bitwise: each device runs the single-device program on a batch of the same size
+        # (simulations.sharding and run.batches: the same shapes, the same keys)
         np.testing.assert_array_equal(four[key], one[key], err_msg=key)
 
 
@@ -137,4 +139,7 @@ def test_processes_of_a_distributed_run_concatenate_to_the_single_process_result
     for key in single:
         if key != "start":
             joined = np.concatenate([p0[key], p1[key]])
+            # bitwise, as simulations.sharding promises: each process runs the engine's runner on
+            # its range of replicate keys (batches of 7 and 6 against 13, so not the same shapes:
+            # the guarantee rests on each replicate's computation not depending on the batch)
             np.testing.assert_array_equal(joined, single[key], err_msg=key)

@@ -123,6 +123,7 @@ def test_weights_only_em_is_monotone_and_keeps_components():
     fit = jax.jit(lambda x, p: em_fit(x, p, iterations=30, tol=-jnp.inf, floor=1e-6,
                                       covariance="weights"))
     params, info = fit(x, p0)
+    # exact: covariance="weights" carries means and covariances through unchanged
     np.testing.assert_array_equal(params.means, p0.means)
     np.testing.assert_array_equal(params.covs, p0.covs)
     assert float(info.loglik) >= float(mixture_mean_loglik(x, p0)) - 1e-12
@@ -164,6 +165,7 @@ def test_loop_shapes_finite_and_deterministic(small_run):
     eig = np.linalg.eigvalsh(tr.covs)
     assert eig.min() >= 1e-3 * (1 - 1e-9)  # the floor holds everywhere
     again = run_gmm(LoopSpec(**SMALL), seed=TEST_SEED)
+    # bitwise: the same compiled program on the same inputs (determinism)
     np.testing.assert_array_equal(again.means, tr.means)
 
 
@@ -188,6 +190,8 @@ def test_results_do_not_depend_on_batch_size(small_run):
     tr = run_gmm(LoopSpec(**SMALL), seed=TEST_SEED, batch_size=EM_GROUP)
     fields = ("weights", "means", "covs", "em_iterations", "loglik", "loglik_start")
     for name in fields:
+        # bitwise: replicates run in fixed groups of EM_GROUP, by design, so every batch size runs
+        # the same group program on the same keys
         np.testing.assert_array_equal(getattr(tr, name), getattr(small_run, name), name)
     spec = LoopSpec(**SMALL)
     runner = compiled_runner(static_of(spec))

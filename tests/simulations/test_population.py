@@ -51,6 +51,7 @@ def test_corrected_mix_matches_the_closed_form(lam, gamma):
         _close(means[t], MU + kt * delta, 3.0)
         _close(covs[t], COV + kt * (cov0 - COV) + kt * (1 - kt) * np.outer(delta, delta), 3.0)
     fresh = pop.population_trajectory(spec.replace(data="fresh"), init=(mu0, cov0))
+    # bitwise: "mix" and "fresh" take the same branch of the population map: the same HLO
     np.testing.assert_array_equal(fresh[0], means)
     np.testing.assert_array_equal(fresh[1], covs)
 
@@ -75,6 +76,7 @@ def test_replace_and_accumulate_closed_forms_with_temperature_and_correction():
         _close(covs[t], factor * COV, 2.0)
         factor *= (1 + t * lam + lam * tau) / (1 + (t + 1) * lam)
     sub = pop.population_trajectory(acc.replace(data="accumulate_subsample"))
+    # bitwise: "accumulate_subsample" takes "accumulate"'s branch: the same HLO
     np.testing.assert_array_equal(sub[1], covs)
 
 
@@ -145,6 +147,8 @@ def test_run_interface_one_replicate_and_estimators_coincide():
     assert traj.engine == "population"
     assert traj.means.shape == (1, 6, 2) and traj.covs.shape == (1, 6, 2, 2)
     other = run(spec.replace(estimator="unbiased", n_real=1000), seed=9, engine="population")
+    # bitwise: n and the estimator are not in the population engine's static configuration:
+    # the same compiled program (the trace count below checks it)
     np.testing.assert_array_equal(traj.covs, other.covs)
     before = pop.trace_count()
     run(spec.replace(temperature=0.5, synthetic_ratio=2.0), seed=0, engine="population")

@@ -35,5 +35,6 @@ def test_gmm_runs_through_run_gmm():
         assert isinstance(traj, MixtureTrajectory) and traj.engine == "gmm"
         direct = run_gmm(GMM, seed=4)
         for name in ("weights", "means", "covs", "loglik"):
+            # bitwise: run() dispatches to run_gmm, the same compiled runner
             np.testing.assert_array_equal(getattr(traj, name), getattr(direct, name), name)
         assert traj.weights.shape == (2, 2, 2) and traj.means.shape == (2, 2, 2, 1)

@@ -85,6 +85,8 @@ def test_gamma_rejection_fallback_alone_gives_the_law_and_names_values_by_id():
         assert p > ALPHA / len(shapes), f"Gamma({shape}) by fallback: KS p = {p:.3g}"
     odd = slice(1, None, 2)
     alone = np.asarray(_FALLBACK(x[:, odd], u[:, odd], key, a[odd], ids[odd]))
+    # bitwise: a value depends on its id and key alone, elementwise, whatever the array's length
+    # (the samplers' guarantee, on which batch-size invariance of the engine rests)
     np.testing.assert_array_equal(alone, g[odd])
 
 
@@ -123,6 +125,7 @@ def test_samplers_depend_on_their_own_key_only():
         [jax.random.key_data(keys[:8]), jax.random.key_data(other[8:])]))
     n = jnp.asarray([500.0, 12.0] * (size // 2))
     for f in (lambda k: _BINOMIAL(k, n, 0.4), _GAMMA):
+        # bitwise: the same compiled program on the same shapes; only the other lanes' keys differ
         np.testing.assert_array_equal(np.asarray(f(mixed))[:8], np.asarray(f(keys))[:8])
 
 
@@ -177,6 +180,9 @@ def test_unrolled_factor_is_cov_factor_for_small_d():
         for cov in (a @ a.T + 0.1 * np.eye(d), v @ v.T, np.zeros((d, d)), 1e-310 * np.eye(d)):
             cov = jnp.asarray(cov)
             f = alg.arrays(alg.vec(cov[0]), alg.factor(alg.mat(cov)))[1]
+            # bitwise: both run eagerly, one primitive per dispatch (nothing fused or
+            # contracted), and perform the same correctly rounded operations (×, −, ÷, √,
+            # clip) in the same order
             np.testing.assert_array_equal(np.asarray(f), np.asarray(sl.cov_factor(cov)))
 
 
@@ -370,6 +376,8 @@ def test_generation_t_does_not_depend_on_the_horizon():
     runs = {t: run(base.replace(generations=t), seed=TEST_SEED, engine="sufficient")
             for t in (3, 16, 40)}
     for short, long in ((3, 16), (16, 40)):
+        # bitwise: generation t depends on (seed, replicate, t) alone, by design (fixed blocks of
+        # 16 generations, padding past T), so the same block program computes it for every T
         np.testing.assert_array_equal(runs[long].means[:, :short + 1], runs[short].means)
         np.testing.assert_array_equal(runs[long].covs[:, :short + 1], runs[short].covs)
 

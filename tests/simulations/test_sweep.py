@@ -38,6 +38,9 @@ CHEAP_METRICS = ("mean_error2", "w2_to_target")
 
 
 def _assert_same(a, b):
+    # bitwise: used where the same compiled cell programs run on the same replicates in
+    # other calls (chunks, resumed runs); summaries are taken in fixed 1024-replicate pieces,
+    # by design, so the summation order does not depend on the chunk
     assert a.metrics == b.metrics
     for name in a.metrics:
         np.testing.assert_array_equal(a.mean[name], b.mean[name], err_msg=name)

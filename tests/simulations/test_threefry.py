@@ -1,4 +1,8 @@
-"""simulations.threefry reproduces jax.random bit for bit (and the Random123 answers)."""
+"""simulations.threefry reproduces jax.random bit for bit (and the Random123 answers).
+
+Bits, keys and uniforms are compared bit for bit although they come from different programs:
+they are integer operations and the exact float operations u = 1.mantissa − 1 (no rounding
+that a compiler could change). Normals go through erf⁻¹ and are compared to rounding."""
 
 import jax
 import jax.numpy as jnp
