@@ -490,6 +490,7 @@ def test_logistic_map_fixed_point_jacobian_and_objective():
     fd_grad = (obj(0.4, 0.1 + e, law, lam, g, theta_star=0.0)
                - obj(0.4, 0.1 - e, law, lam, g, theta_star=0.0)) / (2 * e)
     assert grad == pytest.approx(fd_grad, abs=1e-8)
+    # bitwise: the same NumPy code computes H before gradient=True adds the score
     assert val == cr.logistic_location_objective(0.4, 0.1, law, lam, g, theta_star=0.0)
     with pytest.raises(ValueError, match="theta"):
         cr.logistic_location_map(math.nan, law, lam, g)
