@@ -46,6 +46,10 @@ def test_same_seed_same_result_and_batching_invariance():
     for name in ("means", "covs"):
         assert_equal_to_rounding(getattr(b, name), getattr(a, name), ulps=16 * 6, err_msg=name)
     assert not np.array_equal(a.means, c.means)
+    # bitwise: the same compiled program on the same seed (determinism)
+    again = run(spec, seed=3)
+    np.testing.assert_array_equal(again.means, a.means)
+    np.testing.assert_array_equal(again.covs, a.covs)
 
 
 @pytest.mark.slow
