@@ -90,6 +90,8 @@ def test_workers_give_the_results_of_a_serial_run():
     parallel = run_claims(claims, ctx, verbose=False, jobs=2, time_limit=600)
     assert [r.claim.id for r in parallel] == [c.id for c in claims]
     assert all(r.error is None for r in parallel)
+    # bitwise: a worker runs each claim's same programs on the same seed as the serial run
+    # (only the process differs), as --jobs promises identical output
     assert _comparable(parallel) == _comparable(serial)
 
 

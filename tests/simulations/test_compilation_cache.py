@@ -186,6 +186,7 @@ def test_results_are_identical_with_a_cold_warm_or_damaged_cache(tmp_path):
     damaged = _run_phase(cache, tmp_path, "damaged")
     assert damaged["stderr"].count("Error reading persistent compilation cache entry") >= 2
     assert damaged["hits"] == 0, "a damaged entry was loaded"
+    # bitwise: the same programs, compiled or loaded from the cache, on the same inputs
     for phase in (warm, damaged):
         for key in ("digest", "claims", "rc"):
             assert phase[key] == cold[key], f"{key} differs from the cold run"
