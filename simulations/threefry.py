@@ -8,9 +8,10 @@ iterations and costs about 5 ns per 64-bit draw on this project's reference mach
 hash written out as 20 rounds of elementwise ``jnp`` operations is fused by XLA into one
 vectorized kernel and costs about 2 ns (``selfconsuming bench`` runs both).
 
-The functions below reproduce ``jax.random.fold_in``, ``jax.random.uniform`` and
-``jax.random.normal`` exactly (tested bit for bit, float64 and float32), so the engines that use
-them draw the same streams as ``jax.random`` would. They apply to the default generator with
+The functions below reproduce ``jax.random.fold_in`` and ``jax.random.uniform`` exactly (the
+same bits, float64 and float32), and ``jax.random.normal`` to the last bit of erf⁻¹ (its
+polynomial, fused into a different program, may round one ulp differently), so the engines that
+use them draw the same streams as ``jax.random`` would. They apply to the default generator with
 JAX's default ``jax_threefry_partitionable=True`` layout; for another generator
 (``jax.random.key(..., impl="rbg")``, say) or the legacy layout they call ``jax.random`` itself.
 
@@ -125,9 +126,9 @@ def uniform_rows(key, rows: int, cols: int, dtype=jnp.float64, chunks: int = 2) 
 
 
 def normal(key, shape: tuple[int, ...], dtype=jnp.float64) -> Array:
-    """``jax.random.normal(key, shape, dtype)``, bit for bit, for a single typed key: √2 ·
-    erf⁻¹(v) with v uniform on (−1, 1), v = lo + (1 − lo)·u for :func:`uniform`'s u and
-    lo the float just above −1 (clipped at lo)."""
+    """``jax.random.normal(key, shape, dtype)`` for a single typed key (the same uniforms; erf⁻¹
+    to an ulp, see the module docstring): √2 · erf⁻¹(v) with v uniform on (−1, 1),
+    v = lo + (1 − lo)·u for :func:`uniform`'s u and lo the float just above −1 (clipped at lo)."""
     dtype = jnp.dtype(jax.dtypes.canonicalize_dtype(dtype))
     if not _supported(key, dtype, math.prod(shape)):
         return jax.random.normal(key, shape, dtype)
