@@ -19,10 +19,12 @@ depends only on (seed, r), give process p the replicate range of :func:`process_
 (computed from ``jax.process_index()`` and ``jax.process_count()``), build its keys with
 ``replicate_keys(seed, count, start)`` and run them with the engine's compiled
 runner (or run one ``LoopSpec`` per range and concatenate): the concatenation over processes,
-in process order, is the single-host result for the same seed. For sweeps, split the grid's
-cells instead (a cell's keys depend only on (seed, cell index), see :mod:`simulations.sweep`).
+in process order, is the single-host result for the same seed (bit for bit with the sufficient
+engine; with the samples engine to rounding, as its batch shapes differ). For sweeps, split
+the grid's cells instead (a cell's keys depend only on (seed, cell index), see
+:mod:`simulations.sweep`).
 ``tests/simulations/test_devices.py`` runs this recipe with two processes and a local
-coordinator and checks the concatenation against one process, bit for bit.
+coordinator and checks the concatenation against one process.
 """
 
 from __future__ import annotations

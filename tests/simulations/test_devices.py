@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import assert_equal_to_rounding
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
@@ -116,7 +118,8 @@ def test_processes_of_a_distributed_run_concatenate_to_the_single_process_result
     """The multi-host recipe of simulations.sharding on one machine: two processes joined by
     ``jax.distributed.initialize`` (a local coordinator) each run the replicate range of
     ``process_replicates`` through the engine's compiled runner; their outputs, concatenated in
-    process order, equal one process's run of all replicates, bit for bit (both engines)."""
+    process order, equal one process's run of all replicates (bit for bit with the sufficient
+    engine, to rounding with the samples engine)."""
     env = dict(os.environ)
     env["JAX_PLATFORMS"] = "cpu"
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
@@ -139,7 +142,12 @@ def test_processes_of_a_distributed_run_concatenate_to_the_single_process_result
     for key in single:
         if key != "start":
             joined = np.concatenate([p0[key], p1[key]])
-            # bitwise, as simulations.sharding promises: each process runs the engine's runner on
-            # its range of replicate keys (batches of 7 and 6 against 13, so not the same shapes:
-            # the guarantee rests on each replicate's computation not depending on the batch)
-            np.testing.assert_array_equal(joined, single[key], err_msg=key)
+            if key.startswith("sufficient"):
+                # bitwise, as simulations.run promises for the sufficient engine: a replicate's
+                # numbers do not depend on its batch (batches of 7 and 6 against 13)
+                np.testing.assert_array_equal(joined, single[key], err_msg=key)
+            else:
+                # the samples engine compiled for batches of 7, 6 and 13 is three programs,
+                # which may vectorize (and contract into FMAs) differently: equal to rounding,
+                # 16 ulps of the largest entry for each of the 4 fits a replicate goes through
+                assert_equal_to_rounding(joined, single[key], 64, err_msg=key)
