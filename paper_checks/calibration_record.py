@@ -75,13 +75,16 @@ def format_problems(record) -> list[str]:
 
 
 def git_commit(cwd: str | None = None) -> str | None:
-    """The checked-out commit, with ``+dirty`` when tracked files have uncommitted changes;
-    None when git or the repository is unavailable."""
+    """The checked-out commit, with ``+dirty`` when tracked files other than the record itself
+    have uncommitted changes (a record merged by an earlier calibration run is not a change of
+    the code being calibrated); None when git or the repository is unavailable."""
     cwd = cwd or os.path.dirname(os.path.abspath(__file__))
+    record = os.path.basename(RECORD_PATH)
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
                               text=True, timeout=30, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", f":(exclude){record}"],
                                cwd=cwd, capture_output=True, text=True, timeout=30,
                                check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
