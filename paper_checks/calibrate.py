@@ -10,9 +10,11 @@ it fails more often than its stated rate allows (a bias in the theory, the engin
 standard error), or it is an exact claim that fails at all.
 
 ``python -m paper_checks.calibrate [--seeds S] [--only GLOB ...] [--quick] [--level L]
-[--json PATH]`` prints one line per claim and exits 1 when any claim is miscalibrated. The
-seeds are ``base_seed + 0 … S − 1`` (``--base-seed``, default 1000, so they differ from the
-CI seed 0).
+[--json PATH] [--record [PATH]]`` prints one line per claim and exits 1 when any claim is
+miscalibrated. The seeds are ``base_seed + 0 … S − 1`` (``--base-seed``, default 1000, so they
+differ from the CI seed 0). ``--record`` merges the rows into the committed calibration record
+(``paper_checks/calibration.json`` by default, :mod:`paper_checks.calibration_record`) that the
+report shows beside each verdict.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from paper_checks import calibration_record as record
 from paper_checks.claim import Context
 from paper_checks.runner import evaluate, select
 
@@ -98,16 +101,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--level", type=float, default=1e-3,
                    help="p-value below which a claim is reported miscalibrated")
     p.add_argument("--json", metavar="PATH", help="write the rows as JSON")
+    p.add_argument("--record", nargs="?", const=record.RECORD_PATH, metavar="PATH",
+                   help="merge the rows into the calibration record (default "
+                   "paper_checks/calibration.json), replacing the same claims' entries of "
+                   "this mode")
     args = p.parse_args(argv)
     if not 0 < args.level < 1:
         print("error: --level must be in (0, 1)", file=sys.stderr)
         return 2
     try:
+        # read the record first: a corrupt one is reported before hours of runs, not after
+        prior = record.load(args.record) if args.record else None
         rows = calibrate(args.only, seeds=args.seeds, quick=args.quick, base_seed=args.base_seed,
                          progress=lambda r: print(_line(r, args.level), flush=True))
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.record:
+        merged = record.merge(prior, rows, mode="quick" if args.quick else "full",
+                              base_seed=args.base_seed, commit=record.git_commit())
+        record.write(merged, args.record)
     bad = [r for r in rows if r.miscalibrated(args.level)]
     print(f"{len(rows)} claims x {args.seeds} seeds: {len(bad)} miscalibrated")
     if args.json:

@@ -71,6 +71,11 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
     add_cache_options(p)
     add_jobs_arguments(p, what="claim", limit=CLAIM_TIME_LIMIT)
+    p.add_argument("--controls", action="store_true",
+                   help="also run each claim's negative controls (same sizes and seed); exit "
+                   "1 if a control is not rejected (the claim has no power against it)")
+    p.add_argument("--require-controls", action="store_true",
+                   help="with --controls (implied): also exit 1 for a claim declaring no control")
     _add_loudness(p, quiet="print only the summary line",
                   verbose="always show progress; print every comparison under its claim")
 
@@ -129,9 +134,10 @@ def _run_checks(args) -> int:
     start = time.perf_counter()
     where = checkpoint_path(args.json, args.report)
     checkpoint = Checkpoint(where, ctx) if where else None
+    with_controls = args.controls or args.require_controls
     results = run_claims(claims, ctx, verbose=not args.quiet, progress=_progress(args),
                          detailed=args.verbose, checkpoint=checkpoint, jobs=jobs,
-                         time_limit=time_limit)
+                         time_limit=time_limit, controls=with_controls)
     if args.figures:
         _make_figures(claims, os.path.join(args.report, "figures"), args)
     n_pass = sum(r.passed for r in results)
@@ -151,7 +157,17 @@ def _run_checks(args) -> int:
         print(f"({resumed} claim(s) resumed from {where}, not recomputed)", file=sys.stderr)
     if seed != 0 and n_pass < len(results):
         print(f"(seed {seed} was set; rerun with --seed {seed} to reproduce)", file=sys.stderr)
-    return 0 if n_pass == len(results) else 1
+    weak = _report_controls(results, args) if with_controls else []
+    return 0 if n_pass == len(results) and not weak else 1
+
+
+def _report_controls(results, args) -> list:
+    """Print the controls' summary line; return the results that fail the run for them (no
+    power; no controls too with --require-controls)."""
+    from paper_checks.controls import failing, summary
+
+    print(summary(results))
+    return failing(results, require_controls=args.require_controls)
 
 
 def _make_figures(claims, directory: str, args) -> None:

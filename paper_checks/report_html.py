@@ -2,9 +2,11 @@
 
 ``report.html`` needs no network and no other file: inline CSS, no script, figures embedded
 as base64 PNG. It holds the claims table (id, paper, kind, provenance, predicted, measured,
-SE, verdict coloured and spelled out), then one section per paper: the figures of that paper
-and, for each claim, its statement, method, provenance, false-failure probability and every
-comparison behind its verdict. All text is escaped with :func:`html.escape`.
+SE, verdict coloured and spelled out, power against the negative controls, resolution, the
+recorded calibration), then one section per paper: the figures of that paper and, for each
+claim, its statement, source, the paper's exact statement, scope, method, provenance,
+false-failure probability, each negative control with its verdict and every comparison behind
+its verdict with its resolution and slack. All text is escaped with :func:`html.escape`.
 
 Figures and papers: a claim's paper key is its id prefix (``kazdan2025`` for
 ``kazdan2025.accumulate.cov``). A PNG in the figures folder belongs to the papers listed for
@@ -19,6 +21,7 @@ import html
 import json
 import os
 
+from paper_checks import calibration_record
 from paper_checks.claim import ClaimResult, Context
 
 CSS = """
@@ -47,6 +50,8 @@ figure{margin:12px 0;text-align:center}figure img{max-width:100%;border:1px soli
 figcaption{font-size:12px;color:#57606a}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow-x:auto;font-size:12px}
 .muted{color:#57606a;font-size:13px}
+.ctl-rejected{background:#dafbe1 !important;color:#0f5323}.ctl-passed,.ctl-error{
+ background:#ffebe9 !important;color:#a40e26}.ctl-notrun{color:#57606a}
 """
 
 RULE = (
@@ -55,8 +60,16 @@ RULE = (
     "tolerance (z two-sided at α/k), bounds are one-sided (z at α/k), distributional checks "
     "pass when the Kolmogorov–Smirnov or binomial p-value is ≥ α/k; exact comparisons use a "
     "floating-point tolerance only. Heavy-tailed quantities are checked through exact laws, "
-    "log-moments or medians, never through a raw mean that rare paths dominate."
+    "log-moments or medians, never through a raw mean that rare paths dominate. Power: "
+    "negative controls (plausible defects injected into the prediction or the simulated "
+    "loop) rejected over declared; every control must be rejected. Resolution: the largest "
+    "relative deviation that would still pass, (z·SE + tolerance)/|predicted|, worst over the "
+    "claim's comparisons. Slack of a bound: the factor of room between measured value and bound."
 )
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * float(x):.3g} %"
 
 
 def _e(text) -> str:
@@ -129,24 +142,50 @@ def _comparisons(result: ClaimResult) -> str:
         return ""
     test = {"two": "two-sided", "upper": "measured ≤ predicted", "lower": "measured ≥ predicted"}
     rows = []
+    alpha = result.per_comparison_alpha
     for m in result.measurements:
-        ok = m.verdict(result.per_comparison_alpha)[0]
+        ok = m.verdict(alpha)[0]
         kind = "p-value ≥ α/k" if m.pvalue is not None else test[m.sided]
         rows.append(
             f"<tr><td>{_e(m.label)}</td><td class=num>{_e(_fmt(m.predicted))}</td>"
             f"<td class=num>{_e(_fmt(m.measured))}</td><td class=num>{_e(_se_cell(m))}</td>"
             f"<td>{_e(kind)}</td><td class=num>{_e(_fmt(m.tolerance))}</td>"
+            f"<td class=num>{_e(_pct(m.resolution(alpha)))}</td>"
+            f"<td class=num>{_e(_fmt(m.slack()))}</td>"
             f"<td class='verdict {'pass' if ok else 'fail'}'>{'✓ yes' if ok else '✗ NO'}</td>"
             "</tr>"
         )
     return (
         "<table><thead><tr><th>comparison</th><th>predicted</th><th>measured</th>"
-        "<th>SE / p</th><th>test</th><th>tolerance</th><th>pass</th></tr></thead><tbody>"
+        "<th>SE / p</th><th>test</th><th>tolerance</th><th>resolution</th><th>slack</th>"
+        "<th>pass</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table>"
     )
 
 
-def _claims_table(results: list[ClaimResult]) -> str:
+def _power(r: ClaimResult) -> str:
+    power = r.power()
+    return "–" if power is None else power
+
+
+def _controls(r: ClaimResult) -> str:
+    """Each declared control with what it perturbs and its verdict (or "not run")."""
+    c = r.claim
+    if not c.controls:
+        return "<p class=muted>No negative control declared.</p>"
+    outcomes = r.controls if r.controls is not None else [None] * len(c.controls)
+    rows = []
+    for k, o in zip(c.controls, outcomes, strict=True):
+        verdict = "not run" if o is None else o.verdict
+        cls = "ctl-" + verdict.replace(" ", "")
+        detail = "" if o is None else o.detail
+        rows.append(f"<tr><td class=mono>{_e(k.name)}</td><td>{_e(k.perturbs)}</td>"
+                    f"<td class='verdict {cls}'>{_e(verdict)}</td><td>{_e(detail)}</td></tr>")
+    return ("<table><thead><tr><th>control</th><th>perturbs</th><th>verdict</th>"
+            "<th>detail</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _claims_table(results: list[ClaimResult], calibration: dict | None = None) -> str:
     rows = []
     for r in results:
         c, w = r.claim, r.worst
@@ -159,11 +198,15 @@ def _claims_table(results: list[ClaimResult]) -> str:
             f"<td>{_e(c.paper)}</td><td>{_e(c.kind)}</td><td>{_e(c.provenance)}</td>"
             f"<td class=num>{_e(pred)}</td><td class=num>{_e(meas)}</td>"
             f"<td class=num>{_e(se)}</td><td class='verdict {cls}'>{label}</td>"
+            f"<td class=num>{_e(_power(r))}</td><td class=num>{_e(_pct(r.resolution()))}</td>"
+            f"<td class=num>{_e(calibration_record.cell(calibration, c.id, 'quick'))}</td>"
+            f"<td class=num>{_e(calibration_record.cell(calibration, c.id, 'full'))}</td>"
             f"<td class=num>{r.seconds:.1f}s</td></tr>"
         )
     return (
         "<table class=claims><thead><tr><th>claim</th><th>paper</th><th>kind</th>"
         "<th>provenance</th><th>predicted</th><th>measured</th><th>SE</th><th>verdict</th>"
+        "<th>power</th><th>resolution</th><th>calibration quick</th><th>calibration full</th>"
         "<th>time</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
@@ -175,13 +218,20 @@ def _claim_section(r: ClaimResult) -> str:
         f"<article class='claim {'passed' if r.passed else 'failed'}' id='{_e(c.id)}'>",
         f"<h3><code>{_e(c.id)}</code><span class='badge {cls}'>{label}</span></h3><dl>",
         f"<dt>Statement</dt><dd>{_e(c.statement)}</dd>",
+        f"<dt>Source</dt><dd>{_e(c.source) or '–'}</dd>",
+        f"<dt>Exact statement</dt><dd>{_e(c.exact_statement) or '–'}</dd>",
+        f"<dt>Scope</dt><dd>{_e(c.scope) or '–'}</dd>",
         f"<dt>Method</dt><dd>{_e(c.method) or '–'}</dd>",
         f"<dt>Provenance</dt><dd>{_e(c.provenance)}</dd>",
         f"<dt>Kind</dt><dd>{_e(c.kind)}</dd>",
         f"<dt>False-failure probability</dt><dd>{_e(f'{c.false_failure:g}')}"
         + (f" (α/k = {_e(f'{r.per_comparison_alpha:.3g}')} per comparison)"
            if r.measurements else "") + "</dd>",
+        f"<dt>Resolution</dt><dd>{_e(_pct(r.resolution()))} (worst comparison)</dd>",
+        f"<dt>Slack</dt><dd>{_e(_fmt(r.slack()))} (tightest bound)</dd>",
+        f"<dt>Power</dt><dd>{_e(_power(r))} controls rejected</dd>",
         f"<dt>Time</dt><dd>{r.seconds:.2f} s</dd></dl>",
+        _controls(r),
     ]
     if r.error:
         parts.append(f"<p><strong>Error:</strong> <code>{_e(r.error)}</code></p>")
@@ -191,7 +241,7 @@ def _claim_section(r: ClaimResult) -> str:
 
 
 def render_html(results: list[ClaimResult], ctx: Context, *, figures=None,
-                versions: dict | None = None) -> str:
+                versions: dict | None = None, calibration: dict | None = None) -> str:
     """The report as one HTML string.
 
     Args:
@@ -199,6 +249,8 @@ def render_html(results: list[ClaimResult], ctx: Context, *, figures=None,
         ctx: the run's context (seed, mode).
         figures: paper key → PNG paths to embed (see :func:`collect_figures`), or None.
         versions: package versions to print (e.g. ``runner.versions()``), or None.
+        calibration: the calibration record (:func:`paper_checks.calibration_record.load`)
+            whose failures/seeds are shown per claim and mode, or None.
     """
     figures = figures or {}
     n_pass = sum(r.passed for r in results)
@@ -222,7 +274,7 @@ def render_html(results: list[ClaimResult], ctx: Context, *, figures=None,
     if versions:
         body.append("<p class=muted>Versions: " + ", ".join(
             f"{_e(k)} {_e(v)}" for k, v in versions.items()) + ".</p>")
-    body.append(_claims_table(results))
+    body.append(_claims_table(results, calibration))
     for key, group in groups.items():
         body.append(f"<section id='paper-{_e(key)}'><h2>{_e(group[0].claim.paper)}</h2>")
         for path in figures.get(key, ()):

@@ -44,7 +44,7 @@ def select(patterns: list[str] | None) -> list[Claim]:
 def evaluate(claim: Claim, ctx: Context) -> ClaimResult:
     """Evaluate one claim; an exception becomes a failed result carrying its message."""
     start = time.perf_counter()
-    sub = Context(quick=ctx.quick, seed=claim.seed_for(ctx.seed))
+    sub = Context(quick=ctx.quick, seed=claim.seed_for(ctx.seed), control=ctx.control)
     try:
         measurements = claim.evaluate(sub)
     except Exception as exc:  # a crashing claim is a failed claim, reported, not fatal
@@ -74,10 +74,23 @@ def row(result: ClaimResult) -> str:
         meas = _fmt(w.measured) + ("" if w.stderr is None else f" ± {_fmt(w.stderr)}")
         if w.pvalue is not None:
             meas += f" (p={w.pvalue:.3g})"
-    return f"{result.claim.id:<44} {pred:>14} {meas:>30}  {verdict:<5} {result.seconds:6.1f}s"
+    return (f"{result.claim.id:<44} {pred:>14} {meas:>30}  {verdict:<5} {result.seconds:6.1f}s"
+            f" {power_cell(result):>5} {percent(result.resolution()):>7}")
 
 
-HEADER = f"{'claim':<44} {'predicted':>14} {'measured ± SE':>30}  {'':<5} {'time':>7}"
+HEADER = (f"{'claim':<44} {'predicted':>14} {'measured ± SE':>30}  {'':<5} {'time':>7}"
+          f" {'power':>5} {'res.':>7}")
+
+
+def power_cell(result: ClaimResult) -> str:
+    """The power column: "k/n" controls rejected, "-" when the controls were not run."""
+    power = result.power()
+    return "-" if power is None else power
+
+
+def percent(x: float | None) -> str:
+    """A resolution as a percentage ("4.89%"), "-" when there is none."""
+    return "-" if x is None else f"{100 * x:.3g}%"
 
 
 def details(result: ClaimResult) -> list[str]:
@@ -123,7 +136,24 @@ def result_from_json(claim: Claim, data: dict) -> ClaimResult:
           for c in data["comparisons"]]
     result = judge(claim, ms, float(data["seconds"]))
     result.resumed = True
+    result.controls = restore_controls(claim, data)
     return result
+
+
+def restore_controls(claim: Claim, data: dict):
+    """The control outcomes saved with a result (:meth:`ClaimResult.to_json`), or None when
+    they were not run (``power`` null; a ``--controls`` run then runs them) or the claim's
+    declared controls changed since."""
+    from paper_checks.controls import ControlOutcome
+
+    saved = data.get("controls")
+    if data.get("power") is None or not isinstance(saved, list):
+        return None
+    if any(o.get("verdict") == "not run" for o in saved):
+        return None
+    if [o.get("name") for o in saved] != [k.name for k in claim.controls]:
+        return None
+    return [ControlOutcome.from_json(o) for o in saved]
 
 
 class Checkpoint:
@@ -180,13 +210,15 @@ def checkpoint_path(json_path: str | None, report_dir: str | None) -> str | None
     return None
 
 
-def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int):
-    """Evaluate a claim in a worker process (:func:`run_claims` with ``jobs`` ≥ 1).
+def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int,
+                    controls: bool = False):
+    """Evaluate a claim (and, with ``controls``, its negative controls) in a worker process
+    (:func:`run_claims` with ``jobs`` ≥ 1).
 
     ``module`` is the module that registers the claim (imported here, so a claim registered
     outside :mod:`paper_checks.claims`, e.g. by a test module, is found too). Returns what the
     parent needs to rebuild the :class:`ClaimResult` (:func:`_rebuild`): the measurements, the
-    seconds, and the error and traceback of a claim that raised.
+    seconds, the error and traceback of a claim that raised, and the controls' outcomes.
     """
     import importlib
 
@@ -195,8 +227,14 @@ def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int):
     if claim_id not in claims:
         raise LookupError(f"claim {claim_id!r} is not registered by importing {module!r} "
                           "(a claim defined in __main__ runs in-process only: --jobs 0)")
-    result = evaluate(claims[claim_id], Context(quick=quick, seed=seed))
-    return result.measurements, result.seconds, result.error, result.traceback
+    ctx = Context(quick=quick, seed=seed)
+    result = _evaluate_with_controls(claims[claim_id], ctx, controls)
+    return result.measurements, result.seconds, result.error, result.traceback, result.controls
+
+
+def _evaluate_with_controls(claim: Claim, ctx: Context, controls: bool) -> ClaimResult:
+    result = evaluate(claim, ctx)
+    return attach_controls(result, ctx) if controls else result
 
 
 def _rebuild(claim: Claim, outcome) -> ClaimResult:
@@ -204,9 +242,11 @@ def _rebuild(claim: Claim, outcome) -> ClaimResult:
     same object that :func:`evaluate` returns in-process, or an error result when the worker
     was stopped at the time limit or died."""
     if outcome.error is None:
-        measurements, seconds, error, tb = outcome.value
+        measurements, seconds, error, tb, controls = outcome.value
         if tb is None:
-            return judge(claim, measurements, seconds)
+            result = judge(claim, measurements, seconds)
+            result.controls = controls
+            return result
     else:
         seconds, error, tb = outcome.seconds, outcome.error, outcome.traceback
     result = ClaimResult(claim, [], False, seconds)
@@ -215,18 +255,19 @@ def _rebuild(claim: Claim, outcome) -> ClaimResult:
 
 
 def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
-                 time_limit: float | None, on_dispatch):
+                 time_limit: float | None, on_dispatch, controls: bool = False):
     """Yield ``(i, result)`` for each index ``i`` in ``todo``: in order in-process
     (``jobs == 0``), else in completion order from ``jobs`` worker processes."""
     if jobs == 0:
         for i in todo:
             on_dispatch(i)
-            yield i, evaluate(claims[i], ctx)
+            yield i, _evaluate_with_controls(claims[i], ctx, controls)
         return
     from simulations._workers import Task, WorkerPool
 
     tasks = [Task("paper_checks.runner:_evaluate_by_id",
-                  (claims[i].evaluate.__module__, claims[i].id, bool(ctx.quick), int(ctx.seed)))
+                  (claims[i].evaluate.__module__, claims[i].id, bool(ctx.quick), int(ctx.seed),
+                   bool(controls)))
              for i in todo]
     modules = sorted({"paper_checks.claims"} | {claims[i].evaluate.__module__ for i in todo})
     with WorkerPool(jobs, time_limit, preload=modules) as pool:
@@ -238,7 +279,7 @@ def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
 def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool = True,
                progress: bool = False, progress_stream=None, detailed: bool = False,
                checkpoint: Checkpoint | None = None, jobs: int = 0,
-               time_limit: float | None = None):
+               time_limit: float | None = None, controls: bool = False):
     """Evaluate ``claims``; the results (and the table's rows) are in the order given.
 
     Args:
@@ -260,6 +301,9 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
         time_limit: seconds a claim may run in a worker (None: no limit; needs ``jobs`` ≥ 1).
             A claim past it is stopped (its worker is killed and replaced) and reported as an
             error, ``"exceeded the time limit of N s after M s"``; the run goes on.
+        controls: also run each claim's declared negative controls (:func:`attach_controls`),
+            in the same process or worker and within the same time limit as the claim; a
+            restored claim whose controls were not run is evaluated again with them.
     """
     from simulations._workers import check_jobs
 
@@ -285,6 +329,8 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
                 print(f"    error: {result.error}", file=stream)
             if detailed and result.measurements:
                 print("\n".join(details(result)), file=stream, flush=True)
+            if result.controls:
+                print("\n".join(control_lines(result)), file=stream, flush=True)
 
     def started(i):
         if progress:
@@ -292,16 +338,32 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
 
     todo = []
     for i, claim in enumerate(claims):
-        results[i] = checkpoint.restore(claim) if checkpoint is not None else None
-        if results[i] is None:
+        restored = checkpoint.restore(claim) if checkpoint is not None else None
+        if restored is None or (controls and restored.controls is None):
             todo.append(i)
+        else:
+            results[i] = restored
     show_ready()
-    for i, result in _evaluations(claims, todo, ctx, jobs, time_limit, started):
+    for i, result in _evaluations(claims, todo, ctx, jobs, time_limit, started, controls):
         if checkpoint is not None:
             checkpoint.save(result)
         results[i] = result
         show_ready()
     return results
+
+
+def attach_controls(result: ClaimResult, ctx: Context) -> ClaimResult:
+    """Run ``result``'s claim under each of its declared controls (same mode and seed, through
+    :func:`evaluate`) and store the outcomes on ``result``."""
+    from paper_checks.controls import run_controls
+
+    result.controls = run_controls(result.claim, ctx, evaluate)
+    return result
+
+
+def control_lines(result: ClaimResult) -> list[str]:
+    """One line per control run: its verdict and where the claim failed (or did not)."""
+    return [f"    control {o.name}: {o.verdict.upper()} ({o.detail})" for o in result.controls]
 
 
 def versions() -> dict:
@@ -344,9 +406,13 @@ def write_json(path: str, results: list[ClaimResult], ctx: Context) -> None:
 
 
 def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
-                    base: str | None = None) -> str:
+                    base: str | None = None, calibration: dict | None = None) -> str:
     """The report in Markdown; ``figures`` (paper key → PNG paths) are linked relative to
-    ``base`` (the report's folder) under the first claim of their paper."""
+    ``base`` (the report's folder) under the first claim of their paper; ``calibration`` is
+    the calibration record (:mod:`paper_checks.calibration_record`) whose failures/seeds are
+    shown per claim."""
+    from paper_checks import calibration_record
+
     n_pass = sum(r.passed for r in results)
     lines = [
         "# Paper checks",
@@ -359,9 +425,14 @@ def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
         "tolerance, bounds are one-sided, distributional checks pass when the KS p-value ≥ α/k.",
         "Heavy-tailed quantities (det Σ_t, σ_t², W₂² under replace) are checked through exact",
         "laws, log-moments or medians, never through a raw mean that rare paths dominate.",
+        "Power: negative controls rejected / declared (`--controls`; - when not run).",
+        "Resolution: the largest relative deviation, over a claim's comparisons, that would",
+        "still pass (z·SE + tolerance over |predicted|). Calibration: failures/seeds recorded",
+        "in paper_checks/calibration.json.",
         "",
-        "| claim | provenance | kind | predicted | measured ± SE | verdict |",
-        "|---|---|---|---|---|---|",
+        "| claim | provenance | kind | predicted | measured ± SE | verdict | power "
+        "| resolution | calibration |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         w = r.worst
@@ -372,7 +443,8 @@ def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
         verdict = "PASS" if r.passed else "FAIL"
         lines.append(
             f"| `{r.claim.id}` | {r.claim.provenance} | {r.claim.kind} | {pred} | {meas} "
-            f"| {verdict} |"
+            f"| {verdict} | {power_cell(r)} | {percent(r.resolution())} "
+            f"| {calibration_record.cells(calibration, r.claim.id)} |"
         )
     lines.append("")
     shown = set()
@@ -388,10 +460,12 @@ def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
         if c.method:
             lines += ["", f"Method: {c.method}"]
         lines += ["", f"False-failure probability: {c.false_failure:g}.", ""]
+        lines += metadata_markdown(r)
         if r.error:
             lines += [f"Error: `{r.error}`", ""]
         if r.measurements:
-            lines += ["| comparison | predicted | measured | SE | pass |", "|---|---|---|---|---|"]
+            lines += ["| comparison | predicted | measured | SE | resolution | slack | pass |",
+                      "|---|---|---|---|---|---|---|"]
             for m in r.measurements:
                 ok = m.verdict(r.per_comparison_alpha)[0]
                 se = "exact" if m.stderr is None else _fmt(m.stderr)
@@ -399,10 +473,33 @@ def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
                     se = f"KS p = {m.pvalue:.3g}"
                 lines.append(
                     f"| {m.label} | {_fmt(m.predicted)} | {_fmt(m.measured)} | {se} "
+                    f"| {percent(m.resolution(r.per_comparison_alpha))} | {_fmt(m.slack())} "
                     f"| {'yes' if ok else 'NO'} |"
                 )
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def metadata_markdown(r: ClaimResult) -> list[str]:
+    """Source, exact statement, scope, resolution, slack and the controls of a claim, as
+    Markdown lines (a field the claim leaves empty is shown as "not given")."""
+    c = r.claim
+    lines = [f"- Source: {c.source or 'not given'}",
+             f"- Exact statement: {c.exact_statement or 'not given'}",
+             f"- Scope: {c.scope or 'not given'}",
+             f"- Resolution (worst comparison): {percent(r.resolution())}; slack (tightest "
+             f"bound): {_fmt(r.slack())}",
+             f"- Power: {power_cell(r)} controls rejected"]
+    outcomes = r.controls
+    if outcomes is None:
+        outcomes = [None] * len(c.controls)
+    for k, o in zip(c.controls, outcomes, strict=True):
+        verdict = "not run" if o is None else o.verdict
+        detail = "" if o is None or not o.detail else f" ({o.detail})"
+        lines.append(f"  - control `{k.name}`: {k.perturbs} **{verdict}**{detail}")
+    if not c.controls:
+        lines.append("  - no negative control declared")
+    return lines + [""]
 
 
 FIGURES_SUBDIR = "figures"
@@ -412,10 +509,15 @@ def write_report(directory: str, results: list[ClaimResult], ctx: Context) -> li
     """Write ``report.md``, ``report.html`` (self-contained) and ``claims.json`` to
     ``directory``, with the PNG figures found in ``directory/figures`` placed beside the claims
     of their papers (:func:`paper_checks.report_html.collect_figures`). Returns the paths."""
+    from paper_checks import calibration_record
+
     figures = collect_figures(os.path.join(directory, FIGURES_SUBDIR))
+    calibration = calibration_record.load()
     paths = [os.path.join(directory, name) for name in ("report.md", "report.html",
                                                          "claims.json")]
-    atomic_write(paths[0], markdown_report(results, ctx, figures, base=directory))
-    atomic_write(paths[1], render_html(results, ctx, figures=figures, versions=versions()))
+    atomic_write(paths[0], markdown_report(results, ctx, figures, base=directory,
+                                           calibration=calibration))
+    atomic_write(paths[1], render_html(results, ctx, figures=figures, versions=versions(),
+                                       calibration=calibration))
     write_json(paths[2], results, ctx)
     return paths

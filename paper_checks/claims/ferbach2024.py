@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import integrate, special, stats
 
-from paper_checks.claim import Measurement, claim
+from paper_checks.claim import Control, Measurement, claim
 from paper_checks.claims._common import exact_check, ks_check, mean_check
 from paper_checks.stats import mean_se
 from theory import curation as cu
@@ -160,6 +160,9 @@ def _curated_categorical(key, p, r, ks, size):
     return jnp.take_along_axis(idx, jnp.argmax(scores, axis=2)[..., None], axis=2)[..., 0]
 
 
+_K_SHIFT = {"k_plus_one": 1, "k_minus_one": -1}  # the controls of lemma2.1.sampling
+
+
 @claim(
     id="ferbach2024.lemma2.1.sampling",
     paper=PAPER,
@@ -171,6 +174,16 @@ def _curated_categorical(key, p, r, ks, size):
     provenance="paper",
     method="Monte Carlo, K ∈ {2, 3, 5}, 2·10⁵ kept points each (quick 4·10⁴), typed JAX keys; "
     "χ² test against the exact p·H^K, false-failure probability 1e-6 split over the 3 tests.",
+    source="arXiv 2407.09499 v1, Lemma 2.1 (first part), as restated by secondary sources",
+    exact_statement="not quoted: the paper body was not available; secondary sources restate "
+    "it as 'x̂ has density p(x)·H^K_p(x), H^K_p(x) = E[K e^{r(x)}/(e^{r(x)} + Σ_{i<K} "
+    "e^{r(x_i)})]'",
+    scope="a 6-atom discrete p with a fixed reward vector and K ∈ {2, 3, 5}; the lemma is "
+    "stated for densities",
+    controls=(
+        Control("k_plus_one", "the prediction is p·H^{K+1} (one more candidate than drawn)"),
+        Control("k_minus_one", "the prediction is p·H^{K−1} (one fewer candidate than drawn)"),
+    ),
 )
 def lemma21_sampling(ctx):
     p = np.array([0.3, 0.05, 0.2, 0.2, 0.15, 0.1])
@@ -182,7 +195,7 @@ def lemma21_sampling(ctx):
     out = []
     for row, k in zip(kept, ks, strict=True):
         counts = np.bincount(row, minlength=p.size)
-        expected = cu.curated_law(p, r, k) * size
+        expected = cu.curated_law(p, r, k + _K_SHIFT.get(ctx.control, 0)) * size
         res = stats.chisquare(counts, expected)
         out.append(Measurement(f"χ² of kept atoms vs p·H^K, K={k}", 0.0, float(res.statistic),
                                None, pvalue=float(res.pvalue)))

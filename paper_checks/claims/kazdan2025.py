@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from paper_checks.claim import Measurement, claim
+from paper_checks.claim import Control, Measurement, claim
 from paper_checks.claims._common import exact_check, ks_check, mean_check, mean_pivot, simulate
 from paper_checks.stats import mean_se
 from theory import (
@@ -158,14 +158,27 @@ def accumulate_mean(ctx):
     provenance="derived",
     method="d = 2, n = 8, t = 9 (the reference Monte Carlo: 0.9306 vs 0.9299) and t = 30: mean "
     "trace ratio with SE.",
+    source="derived; setting of arXiv 2410.16713 (v4), Gaussian accumulate experiment, with the "
+    "unbiased covariance in place of the code's MLE",
+    exact_statement="not stated in the paper",
+    scope="the paper's code fits the MLE (np.cov(..., bias=True)); this claim checks the "
+    "unbiased estimator's exact factor, at d = 2, n = 8 and generations 9 and 30 only",
+    controls=(
+        Control("mle_factor", "the prediction uses the MLE's factor ∏_{k=1}^{t+1}(1 − 1/(nk²)) "
+                "instead of the unbiased estimator's (the ddof confusion of the paper's code)"),
+        Control("off_by_one_generation", "the prediction is the factor of generation t + 1 "
+                "(the product runs to k = t + 2: generation 0 counted as a synthetic step)"),
+    ),
 )
 def accumulate_unbiased(ctx):
     n = 8
     traj = simulate(ctx, dim=2, n_real=n, data="accumulate", estimator="unbiased",
                     generations=30, replicates=ctx.size(100_000, 20_000))
     ratio = traj.metric("trace_ratio")
+    estimator = "mle" if ctx.control == "mle_factor" else "unbiased"
+    shift = 1 if ctx.control == "off_by_one_generation" else 0
     return [
         mean_check(f"E trΣ_t/trΣ₀, t={t}", ratio[:, t],
-                   accumulate_cov_factor(t, n, estimator="unbiased"))
+                   accumulate_cov_factor(t + shift, n, estimator=estimator))
         for t in (9, 30)
     ]
