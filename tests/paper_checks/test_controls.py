@@ -64,7 +64,7 @@ def test_a_rejected_control_gives_power(fakes, capsys):
     result = _run(fakes, "zzctl2099.strong")
     assert result.passed and result.power() == "1/1" and status(result) == "ok"
     assert result.controls[0].verdict == "rejected"
-    assert checks_main(["--only", "zzctl2099.strong", "--controls"]) == 0
+    assert checks_main(["--jobs", "0", "--only", "zzctl2099.strong", "--controls"]) == 0
     out = capsys.readouterr().out
     assert "control shift: REJECTED" in out and "1/1" in out
 
@@ -74,11 +74,11 @@ def test_a_control_that_passes_means_no_power_and_exit_1(fakes, capsys):
     assert result.passed  # the claim itself passes ...
     assert result.power() == "1/2" and status(result) == "no power"  # ... but cannot see 'tiny'
     assert [o.verdict for o in result.controls] == ["rejected", "passed"]
-    assert checks_main(["--only", "zzctl2099.weak", "--controls"]) == 1
+    assert checks_main(["--jobs", "0", "--only", "zzctl2099.weak", "--controls"]) == 1
     out = capsys.readouterr().out
     assert "no power: zzctl2099.weak" in out
     # without --controls the controls are not run and the claim's verdict alone counts
-    assert checks_main(["--only", "zzctl2099.weak"]) == 0
+    assert checks_main(["--jobs", "0", "--only", "zzctl2099.weak"]) == 0
 
 
 def test_an_error_under_a_control_is_not_a_rejection(fakes):
@@ -92,8 +92,8 @@ def test_no_controls_fails_only_when_required(fakes, capsys):
     result = _run(fakes, "zzctl2099.none")
     assert result.power() == "0/0" and status(result) == "no controls"
     assert failing([result]) == [] and failing([result], require_controls=True) == [result]
-    assert checks_main(["--only", "zzctl2099.none", "--controls"]) == 0
-    assert checks_main(["--only", "zzctl2099.none", "--require-controls"]) == 1
+    assert checks_main(["--jobs", "0", "--only", "zzctl2099.none", "--controls"]) == 0
+    assert checks_main(["--jobs", "0", "--only", "zzctl2099.none", "--require-controls"]) == 1
     assert "1 with no controls" in capsys.readouterr().out
 
 

@@ -95,6 +95,17 @@ def test_workers_give_the_results_of_a_serial_run():
     assert _comparable(parallel) == _comparable(serial)
 
 
+def test_controls_run_in_the_workers_as_in_process():
+    """--controls with workers: each claim's controls run in its worker, with the outcomes of
+    a serial run (this claim declares two; one of them is not rejected in quick mode)."""
+    claims = select(["kazdan2025.accumulate.unbiased"])
+    ctx = Context(quick=True, seed=3)
+    serial = run_claims(claims, ctx, verbose=False, controls=True)
+    parallel = run_claims(claims, ctx, verbose=False, jobs=1, time_limit=600, controls=True)
+    assert parallel[0].controls is not None and len(parallel[0].controls) == 2
+    assert _comparable(parallel) == _comparable(serial)
+
+
 def test_only_given_twice_accumulates(capsys):
     assert checks_main(["--list", "--only", "suresh2024.thm3.*",
                         "--only", "kazdan2025.replace.*"]) == 0
