@@ -234,6 +234,10 @@ class ClaimResult:
     # outcomes of the declared negative controls (paper_checks.controls.ControlOutcome), or
     # None when they were not run
     controls: list | None = None
+    # compile profile of the evaluation (simulations.compile_profile.Profile, --profile), None
+    # when not profiled; it depends on what ran before in the same process, so it is a
+    # measurement of the run and never part of to_json()
+    profile: object | None = None
 
     def resolution(self) -> float | None:
         """The claim's worst (largest) :meth:`Measurement.resolution` over its comparisons;

@@ -16,6 +16,14 @@ disables it): a claim that exceeds it is reported as an ERROR row, ``exceeded th
 N s after M s``, the run goes on and exits 1. The table, the JSON and the reports are the same
 whatever ``--jobs``: rows keep the selection order, and each claim's seed derives from the base
 seed and its id. Repeated ``--only`` flags add up (``--only 'a*' --only 'b*'`` runs both).
+
+``--profile`` prints, after the claims table, each claim's compile seconds (tracing, lowering
+and XLA compile or persistent-cache load), run seconds (the rest of its wall time), programs
+(XLA executables compiled or loaded) and persistent-cache hits, measured in the process that
+ran it (:mod:`simulations.compile_profile`), and a total line. These depend on what ran
+before in the same worker, so they never enter the claims' objects: with ``--json`` they go
+to a separate top-level ``"profile"`` object (:func:`paper_checks.runner.profile_json`); the
+JSON of a run without ``--profile`` has none.
 """
 
 from __future__ import annotations
@@ -74,6 +82,10 @@ def _add_check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--controls", action="store_true",
                    help="also run each claim's negative controls (same sizes and seed); exit "
                    "1 if a control is not rejected (the claim has no power against it)")
+    p.add_argument("--profile", action="store_true",
+                   help="print each claim's compile seconds (tracing, lowering, XLA compile or "
+                   "cache load), run seconds, programs compiled or loaded and cache hits, with "
+                   "a total; with --json, also a top-level \"profile\" object")
     p.add_argument("--require-controls", action="store_true",
                    help="with --controls (implied): also exit 1 for a claim declaring no control")
     _add_loudness(p, quiet="print only the summary line",
@@ -137,7 +149,12 @@ def _run_checks(args) -> int:
     with_controls = args.controls or args.require_controls
     results = run_claims(claims, ctx, verbose=not args.quiet, progress=_progress(args),
                          detailed=args.verbose, checkpoint=checkpoint, jobs=jobs,
-                         time_limit=time_limit, controls=with_controls)
+                         time_limit=time_limit, controls=with_controls,
+                         profile=args.profile)
+    if args.profile:
+        from paper_checks.runner import profile_lines
+
+        print("\n".join(profile_lines(results)), flush=True)
     if args.figures:
         _make_figures(claims, os.path.join(args.report, "figures"), args)
     n_pass = sum(r.passed for r in results)
@@ -147,7 +164,7 @@ def _run_checks(args) -> int:
         f"{time.perf_counter() - start:.1f}s)"
     )
     if args.json:
-        write_json(args.json, results, ctx)
+        write_json(args.json, results, ctx, profile=args.profile)
     if args.report:
         write_report(args.report, results, ctx)
     if checkpoint is not None:
@@ -185,7 +202,7 @@ def _make_figures(claims, directory: str, args) -> None:
     _prepare_dir(directory, "--figures")
     jobs, time_limit = jobs_from_arguments(args, FIGURE_TIME_LIMIT)
     results = make(names, directory, quick=args.quick, quiet=args.quiet, verbose=args.verbose,
-                   jobs=jobs, time_limit=time_limit)
+                   jobs=jobs, time_limit=time_limit, profile=args.profile)
     failed = [n for n, files in results.items() if files is None]
     if failed:
         print(f"warning: figure(s) failed and are not in the report: {', '.join(failed)}",

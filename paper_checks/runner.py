@@ -211,14 +211,15 @@ def checkpoint_path(json_path: str | None, report_dir: str | None) -> str | None
 
 
 def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int,
-                    controls: bool = False):
+                    controls: bool = False, profile: bool = False):
     """Evaluate a claim (and, with ``controls``, its negative controls) in a worker process
     (:func:`run_claims` with ``jobs`` ≥ 1).
 
     ``module`` is the module that registers the claim (imported here, so a claim registered
     outside :mod:`paper_checks.claims`, e.g. by a test module, is found too). Returns what the
     parent needs to rebuild the :class:`ClaimResult` (:func:`_rebuild`): the measurements, the
-    seconds, the error and traceback of a claim that raised, and the controls' outcomes.
+    seconds, the error and traceback of a claim that raised, the controls' outcomes and, with
+    ``profile``, the compile profile measured in this worker (else None).
     """
     import importlib
 
@@ -228,13 +229,26 @@ def _evaluate_by_id(module: str, claim_id: str, quick: bool, seed: int,
         raise LookupError(f"claim {claim_id!r} is not registered by importing {module!r} "
                           "(a claim defined in __main__ runs in-process only: --jobs 0)")
     ctx = Context(quick=quick, seed=seed)
-    result = _evaluate_with_controls(claims[claim_id], ctx, controls)
-    return result.measurements, result.seconds, result.error, result.traceback, result.controls
+    result = _evaluate_with_controls(claims[claim_id], ctx, controls, profile)
+    return (result.measurements, result.seconds, result.error, result.traceback,
+            result.controls, result.profile)
 
 
-def _evaluate_with_controls(claim: Claim, ctx: Context, controls: bool) -> ClaimResult:
-    result = evaluate(claim, ctx)
-    return attach_controls(result, ctx) if controls else result
+def _evaluate_with_controls(claim: Claim, ctx: Context, controls: bool,
+                            profile: bool = False) -> ClaimResult:
+    """:func:`evaluate` (and :func:`attach_controls`); with ``profile``, the compilations of
+    both, measured in this process (:mod:`simulations.compile_profile`), go to
+    ``result.profile``."""
+    def run():
+        result = evaluate(claim, ctx)
+        return attach_controls(result, ctx) if controls else result
+
+    if not profile:
+        return run()
+    from simulations.compile_profile import profiled
+
+    result, result.profile = profiled(run)
+    return result
 
 
 def _rebuild(claim: Claim, outcome) -> ClaimResult:
@@ -242,10 +256,10 @@ def _rebuild(claim: Claim, outcome) -> ClaimResult:
     same object that :func:`evaluate` returns in-process, or an error result when the worker
     was stopped at the time limit or died."""
     if outcome.error is None:
-        measurements, seconds, error, tb, controls = outcome.value
+        measurements, seconds, error, tb, controls, profile = outcome.value
         if tb is None:
             result = judge(claim, measurements, seconds)
-            result.controls = controls
+            result.controls, result.profile = controls, profile
             return result
     else:
         seconds, error, tb = outcome.seconds, outcome.error, outcome.traceback
@@ -255,19 +269,20 @@ def _rebuild(claim: Claim, outcome) -> ClaimResult:
 
 
 def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
-                 time_limit: float | None, on_dispatch, controls: bool = False):
+                 time_limit: float | None, on_dispatch, controls: bool = False,
+                 profile: bool = False):
     """Yield ``(i, result)`` for each index ``i`` in ``todo``: in order in-process
     (``jobs == 0``), else in completion order from ``jobs`` worker processes."""
     if jobs == 0:
         for i in todo:
             on_dispatch(i)
-            yield i, _evaluate_with_controls(claims[i], ctx, controls)
+            yield i, _evaluate_with_controls(claims[i], ctx, controls, profile)
         return
     from simulations._workers import Task, WorkerPool
 
     tasks = [Task("paper_checks.runner:_evaluate_by_id",
                   (claims[i].evaluate.__module__, claims[i].id, bool(ctx.quick), int(ctx.seed),
-                   bool(controls)))
+                   bool(controls), bool(profile)))
              for i in todo]
     modules = sorted({"paper_checks.claims"} | {claims[i].evaluate.__module__ for i in todo})
     with WorkerPool(jobs, time_limit, preload=modules) as pool:
@@ -279,7 +294,8 @@ def _evaluations(claims: list[Claim], todo: list[int], ctx: Context, jobs: int,
 def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool = True,
                progress: bool = False, progress_stream=None, detailed: bool = False,
                checkpoint: Checkpoint | None = None, jobs: int = 0,
-               time_limit: float | None = None, controls: bool = False):
+               time_limit: float | None = None, controls: bool = False,
+               profile: bool = False):
     """Evaluate ``claims``; the results (and the table's rows) are in the order given.
 
     Args:
@@ -304,6 +320,11 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
         controls: also run each claim's declared negative controls (:func:`attach_controls`),
             in the same process or worker and within the same time limit as the claim; a
             restored claim whose controls were not run is evaluated again with them.
+        profile: measure each evaluated claim's compilations where it runs (in this process
+            or its worker; :mod:`simulations.compile_profile`) into ``result.profile``
+            (restored claims and claims stopped at the time limit have none). They depend on
+            the claims that ran before in the same process, so they never enter the claims'
+            JSON (:func:`profile_json` gives them separately).
     """
     from simulations._workers import check_jobs
 
@@ -344,7 +365,8 @@ def run_claims(claims: list[Claim], ctx: Context, *, stream=None, verbose: bool 
         else:
             results[i] = restored
     show_ready()
-    for i, result in _evaluations(claims, todo, ctx, jobs, time_limit, started, controls):
+    for i, result in _evaluations(claims, todo, ctx, jobs, time_limit, started, controls,
+                                  profile):
         if checkpoint is not None:
             checkpoint.save(result)
         results[i] = result
@@ -381,13 +403,39 @@ def versions() -> dict:
     }
 
 
-def payload(results: list[ClaimResult], ctx: Context) -> dict:
-    return {
+def payload(results: list[ClaimResult], ctx: Context, profile: bool = False) -> dict:
+    """The claims' JSON; with ``profile``, also a top-level ``"profile"`` object
+    (:func:`profile_json`)."""
+    data = {
         "claims": [r.to_json() for r in results],
         "seed": ctx.seed,
         "quick": ctx.quick,
         "versions": versions(),
     }
+    if profile:
+        data["profile"] = profile_json(results)
+    return data
+
+
+def profile_rows(results: list[ClaimResult]) -> list[tuple]:
+    """``(claim id, Profile or None)`` for each result (None: resumed or not measured)."""
+    return [(r.claim.id, r.profile) for r in results]
+
+
+def profile_json(results: list[ClaimResult]) -> dict:
+    """The compile profile of a ``--profile`` run: ``{"claims": {id: {compile_seconds,
+    run_seconds, wall_seconds, programs, cache_hits, cache_misses, backend_seconds} or null},
+    "total": {...}}`` (:mod:`simulations.compile_profile`)."""
+    from simulations.compile_profile import to_json
+
+    return to_json(profile_rows(results), key="claims")
+
+
+def profile_lines(results: list[ClaimResult]) -> list[str]:
+    """The profile table of a ``--profile`` run, one row per claim and a total line."""
+    from simulations.compile_profile import table
+
+    return table(profile_rows(results), what="claim")
 
 
 def atomic_write(path: str, text: str) -> None:
@@ -401,8 +449,9 @@ def atomic_write(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_json(path: str, results: list[ClaimResult], ctx: Context) -> None:
-    atomic_write(path, json.dumps(payload(results, ctx), indent=2) + "\n")
+def write_json(path: str, results: list[ClaimResult], ctx: Context,
+               profile: bool = False) -> None:
+    atomic_write(path, json.dumps(payload(results, ctx, profile), indent=2) + "\n")
 
 
 def markdown_report(results: list[ClaimResult], ctx: Context, figures=None,
