@@ -1,5 +1,5 @@
 """``python -m figures [--quick] [--only GLOB ...] [--out DIR] [--jobs N] [--time-limit SECONDS]
-[--list] [--quiet | --verbose]``.
+[--profile] [--list] [--quiet | --verbose]``.
 
 Writes each figure's PNG, PDF and CSV files to DIR and records them in ``DIR/index.json``
 (figure name → its papers and files). Output: one line per figure on stdout (its files and
@@ -14,7 +14,8 @@ The figures are made in ``--jobs N`` worker processes (default: the number of CP
 ``--time-limit`` per figure (default :data:`FIGURE_TIME_LIMIT` seconds; 0 disables it): a figure
 that exceeds it fails with ``exceeded the time limit of N s after M s`` and the others are still
 made. Lines are printed in the selection order whatever ``--jobs``. Repeated ``--only`` flags
-add up.
+add up. ``--profile`` adds a table of each figure's compilations, measured where it was made
+(:mod:`simulations.compile_profile`), and a total line.
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ def select(patterns: list[str] | None) -> list[str]:
     return names
 
 
-def _make_one(module: str, name: str, quick: bool, out: str) -> list[str]:
+def _make_one(module: str, name: str, quick: bool, out: str, profile: bool = False):
     """Make figure ``name`` in a worker process; ``module`` registers it (imported here, so a
-    figure registered outside :mod:`figures`, e.g. by a test module, is found too)."""
+    figure registered outside :mod:`figures`, e.g. by a test module, is found too). Returns
+    its files, or with ``profile`` ``(files, Profile)`` (:func:`_make`)."""
     import importlib
 
     from figures import FIGURES
@@ -72,13 +74,30 @@ def _make_one(module: str, name: str, quick: bool, out: str) -> list[str]:
     if name not in FIGURES:
         raise LookupError(f"figure {name!r} is not registered by importing {module!r} (a figure "
                           "defined in __main__ or at run time is made in-process only: --jobs 0)")
-    return list(FIGURES[name](quick, out))
+    files, prof = _make(name, quick, out, profile)
+    return (files, prof) if profile else files
+
+
+def _make(name: str, quick: bool, out: str, profile: bool):
+    """``(files, Profile or None)`` of figure ``name``, made in this process; with ``profile``
+    its compilations are measured here (:mod:`simulations.compile_profile`)."""
+    from figures import FIGURES
+
+    def make_it():
+        return list(FIGURES[name](quick, out))
+
+    if not profile:
+        return make_it(), None
+    from simulations.compile_profile import profiled
+
+    return profiled(make_it)
 
 
 def _outcomes(names: list[str], out: str, quick: bool, jobs: int, time_limit: float | None,
-              on_start):
-    """Yield ``(i, files, seconds, error, traceback)`` for each figure (files None when it
-    failed): in order in-process (``jobs == 0``), else in completion order from workers."""
+              on_start, profile: bool = False):
+    """Yield ``(i, files, seconds, error, traceback, profile)`` for each figure (files None
+    when it failed; profile None unless ``profile`` and it succeeded): in order in-process
+    (``jobs == 0``), else in completion order from workers."""
     from figures import FIGURES
 
     if jobs == 0:
@@ -86,29 +105,37 @@ def _outcomes(names: list[str], out: str, quick: bool, jobs: int, time_limit: fl
             on_start(i)
             start = time.perf_counter()
             try:
-                files = list(FIGURES[name](quick, out))
+                files, prof = _make(name, quick, out, profile)
             except Exception as exc:  # one broken figure must not stop the others
                 yield (i, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}",
-                       traceback.format_exc())
+                       traceback.format_exc(), None)
                 continue
-            yield i, files, time.perf_counter() - start, None, None
+            yield i, files, time.perf_counter() - start, None, None, prof
         return
-    tasks = [Task("figures.__main__:_make_one", (FIGURES[n].__module__, n, bool(quick), out))
+    tasks = [Task("figures.__main__:_make_one",
+                  (FIGURES[n].__module__, n, bool(quick), out, bool(profile)))
              for n in names]
     modules = sorted({"figures.__main__"} | {FIGURES[n].__module__ for n in names})
     with WorkerPool(jobs, time_limit, preload=modules) as pool:
         for o in pool.run(tasks, on_dispatch=on_start):
-            yield o.index, o.value if o.error is None else None, o.seconds, o.error, o.traceback
+            files, prof = None, None
+            if o.error is None:
+                files, prof = o.value if profile else (o.value, None)
+            yield o.index, files, o.seconds, o.error, o.traceback, prof
 
 
 def make(names: list[str], out: str, *, quick: bool, quiet: bool = False,
          verbose: bool = False, stdout=None, stderr=None, jobs: int = 0,
-         time_limit: float | None = None) -> dict[str, list[str] | None]:
+         time_limit: float | None = None,
+         profile: bool = False) -> dict[str, list[str] | None]:
     """Run the figures ``names`` into ``out``; returns name → files (None when it failed).
 
     ``jobs`` 0 makes them one after another in this process; N ≥ 1 in N worker processes
     (:mod:`simulations._workers`), where a figure running longer than ``time_limit`` seconds
     (None: no limit) is stopped and fails. One line per figure, in the order of ``names``.
+    ``profile``: measure each figure's compilations where it is made and print the table of
+    :func:`simulations.compile_profile.table` on ``stdout`` after the figures' lines (a failed
+    figure has no profile: "-").
     """
     time_limit = check_jobs(jobs, time_limit)
     stdout = sys.stdout if stdout is None else stdout
@@ -121,7 +148,10 @@ def make(names: list[str], out: str, *, quick: bool, quiet: bool = False,
         if show:
             print(f"[{i + 1}/{len(names)}] {names[i]} …", file=stderr, flush=True)
 
-    def report(i, files, seconds, error, tb):
+    profiles = [None] * len(names)
+
+    def report(i, files, seconds, error, tb, prof):
+        profiles[i] = prof
         name = names[i]
         results[name] = files
         if files is None:
@@ -136,12 +166,17 @@ def make(names: list[str], out: str, *, quick: bool, quiet: bool = False,
             print(f"{name}: {', '.join(files)} ({seconds:.1f}s)", file=stdout, flush=True)
 
     shown = 0
-    for i, *rest in _outcomes(names, out, quick, jobs, time_limit, started):
+    for i, *rest in _outcomes(names, out, quick, jobs, time_limit, started, profile):
         done[i] = rest
         while shown < len(names) and done[shown] is not None:
             report(shown, *done[shown])
             shown += 1
     write_index(out, results)
+    if profile:
+        from simulations.compile_profile import table
+
+        rows = zip(names, profiles, strict=True)
+        print("\n".join(table(rows, what="figure")), file=stdout, flush=True)
     return results
 
 
@@ -176,6 +211,10 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="figures_out", metavar="DIR",
                    help="output folder (default figures_out)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
+    p.add_argument("--profile", action="store_true",
+                   help="print each figure's compile seconds (tracing, lowering, XLA compile "
+                   "or cache load), run seconds, programs compiled or loaded and cache hits, "
+                   "with a total")
     add_cache_options(p)
     add_jobs_arguments(p, what="figure", limit=FIGURE_TIME_LIMIT)
     loud = p.add_mutually_exclusive_group()
@@ -203,7 +242,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     try:
         results = make(names, args.out, quick=args.quick, quiet=args.quiet,
-                       verbose=args.verbose, jobs=jobs, time_limit=time_limit)
+                       verbose=args.verbose, jobs=jobs, time_limit=time_limit,
+                       profile=args.profile)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
