@@ -96,9 +96,22 @@ class Outcome:
     timed_out: bool = False
 
 
+JOBS_ENV = "SELFCONSUMING_JOBS"
+
+
 def default_jobs() -> int:
-    """The default number of workers: the number of CPU cores (1 when unknown)."""
-    return os.cpu_count() or 1
+    """The default number of workers: ``$SELFCONSUMING_JOBS`` when set (an integer ≥ 0; 0 runs
+    in-process), else the number of CPU cores (1 when unknown)."""
+    value = os.environ.get(JOBS_ENV, "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise ValueError(f"{JOBS_ENV} must be an integer >= 0, got {value!r}")
+    return jobs
 
 
 def check_jobs(jobs: int, time_limit: float | None) -> float | None:
@@ -125,9 +138,9 @@ def add_jobs_arguments(parser, *, what: str, limit: float) -> None:
     ``python -m paper_checks`` and ``python -m figures``; ``what`` names their task)."""
     parser.add_argument(
         "--jobs", "-j", type=int, default=None, metavar="N",
-        help=f"worker processes that run the {what}s, several at a time (default: the number "
-        f"of CPU cores, here {default_jobs()}); 0 runs them one after another in this process, "
-        "without a time limit (for debugging)")
+        help=f"worker processes that run the {what}s, several at a time (default: "
+        f"${JOBS_ENV} when set, else the number of CPU cores, here {os.cpu_count() or 1}); 0 "
+        "runs them one after another in this process, without a time limit (for debugging)")
     parser.add_argument(
         "--time-limit", type=float, default=None, metavar="SECONDS",
         help=f"stop a {what} that runs longer (default {limit:g}; 0: no limit); it is reported "

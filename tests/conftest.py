@@ -14,6 +14,11 @@ from simulations.compilation_cache import configure as configure_compilation_cac
 
 jax.config.update("jax_enable_x64", True)
 configure_compilation_cache()  # a persistent cache (simulations/compilation_cache.py)
+# The command lines run claims and figures in worker processes by default; a worker costs a
+# JAX start-up and compiles its programs anew, which the many small CLI calls of the tests would
+# pay again and again. They run in-process here (also in the CLI subprocesses, which inherit
+# the variable); the tests of the worker pool pass --jobs explicitly.
+os.environ.setdefault("SELFCONSUMING_JOBS", "0")
 
 settings.register_profile(
     "ci",
