@@ -118,3 +118,15 @@ def test_unparsable_jobs_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         checks_main(["--only", "suresh2024.thm3.*", *argv])
     assert exc.value.code == 2 and capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_jobs_default_from_the_environment(monkeypatch, capsys):
+    """SELFCONSUMING_JOBS sets --jobs' default; a bad value is one line and exit 2."""
+    from simulations._workers import default_jobs
+
+    monkeypatch.setenv("SELFCONSUMING_JOBS", "3")
+    assert default_jobs() == 3
+    monkeypatch.setenv("SELFCONSUMING_JOBS", "-1")
+    assert checks_main(["--only", "suresh2024.thm3.bound", "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "SELFCONSUMING_JOBS" in err and err.count("\n") == 0
