@@ -73,10 +73,12 @@ def separated_fit(means, centres, radius) -> np.ndarray:
 
 
 
-def shumailov_gmm_l2(seed: int, n: int, generations: int, replicates: int):
+def shumailov_gmm_l2(seed: int, n: int, generations: int, replicates: int,
+                     data: str = "replace"):
     """‖p_t − p_0‖₂ (closed form) of Shumailov et al.'s GMM loop: 2 full-covariance
-    components refitted on n of their own samples (replace), p_data = N(0, I₂); shape (R, T+1)."""
-    traj = run_gmm(gmm_spec(dim=2, n_real=n, data="replace", components=2,
+    components refitted on n of their own samples (``data="replace"``; another data policy for
+    a negative control), p_data = N(0, I₂); shape (R, T+1)."""
+    traj = run_gmm(gmm_spec(dim=2, n_real=n, data=data, components=2,
                             gmm_covariance="full", generations=generations,
                             replicates=replicates, em_tol=1e-5), seed)
     return np.sqrt(traj.metric("l2sq_to_initial"))
