@@ -58,8 +58,11 @@ def outcome(control: Control, result: ClaimResult) -> ControlOutcome:
     w = result.worst
     where = ""
     if w is not None:
-        score = w.verdict(result.per_comparison_alpha)[1]
-        where = f"{w.label}: measured {w.measured:.6g}, predicted {w.predicted:.6g}, {score:.3g} SE"
+        where = f"{w.label}: measured {w.measured:.6g}, predicted {w.predicted:.6g}"
+        if w.pvalue is not None:
+            where += f", p = {w.pvalue:.3g}"
+        elif w.stderr:  # an exact comparison has no standard error to count in
+            where += f", {w.verdict(result.per_comparison_alpha)[1]:.3g} SE"
     if result.passed:
         return ControlOutcome(control.name, control.perturbs, "passed",
                               f"still passes (worst comparison {where})", result.seconds)
