@@ -29,11 +29,35 @@ def test_readme_curation_example_runs():
 
 
 def test_readme_claims_table_matches_registry():
+    """Every registered claim, in order, with its provenance, kind, number of declared
+    controls and scope; the power shown (from the committed --quick --controls run) rejects
+    every control."""
+    from paper_checks.readme_table import END, START, _cell
+
     text = _readme()
-    table = text[text.index("<!-- claims-table -->"):text.index("<!-- /claims-table -->")]
-    rows = re.findall(r"^\| `([^`]+)` \| (\w+) \| (\w+) \|$", table, re.M)
-    registry = [(c.id, c.provenance, c.kind) for c in select(None)]
-    assert rows == registry
+    table = text[text.index(START):text.index(END)]
+    rows = re.findall(r"^\| `([^`]+)` \| (\w+) \| (\w+) \| ([^|]+) \|[^|]*\|[^|]*\| (.*) \|$",
+                      table, re.M)
+    registry = select(None)
+    assert [r[:3] for r in rows] == [(c.id, c.provenance, c.kind) for c in registry]
+    for (cid, _, _, power, scope), c in zip(rows, registry, strict=True):
+        rejected, declared = power.strip().split("/")
+        assert int(declared) == len(c.controls), cid
+        assert rejected in ("–", declared), f"{cid}: power {power} in the README"
+        assert scope == (_cell(c.scope) or "–"), cid
+
+
+def test_readme_table_renders_from_a_run():
+    from paper_checks.readme_table import END, START, render, replace_block
+
+    first = select(None)[0]
+    run = {"quick": True, "claims": [{"id": first.id, "power": f"{len(first.controls)}/"
+                                      f"{len(first.controls)}", "resolution": 0.0123}]}
+    table = render(run, {"format": 1, "claims": {}})
+    assert table.startswith(START) and table.endswith(END)
+    line = next(x for x in table.splitlines() if f"`{first.id}`" in x)
+    assert "| 1.23% |" in line and "quick –, full –" in line
+    assert replace_block(f"a\n{START}\nold\n{END}\nb", table) == f"a\n{table}\nb"
 
 
 def test_ci_runs_the_readme_test_command():
