@@ -11,10 +11,12 @@ standard error), or it is an exact claim that fails at all.
 
 ``python -m paper_checks.calibrate [--seeds S] [--only GLOB ...] [--quick] [--level L]
 [--json PATH] [--record [PATH]]`` prints one line per claim and exits 1 when any claim is
-miscalibrated. The seeds are ``base_seed + 0 … S − 1`` (``--base-seed``, default 1000, so they
-differ from the CI seed 0). ``--record`` merges the rows into the committed calibration record
-(``paper_checks/calibration.json`` by default, :mod:`paper_checks.calibration_record`) that the
-report shows beside each verdict.
+miscalibrated. ``python -m paper_checks.calibrate --merge FILE ... [--record [PATH]]`` runs
+nothing: it merges records written by calibrations run in parallel (``--record FILE`` in each
+process or on each machine) into the committed record. The seeds are ``base_seed + 0 … S − 1``
+(``--base-seed``, default 1000, so they differ from the CI seed 0). ``--record`` merges the
+rows into the committed calibration record (``paper_checks/calibration.json`` by default,
+:mod:`paper_checks.calibration_record`) that the report shows beside each verdict.
 """
 
 from __future__ import annotations
@@ -105,7 +107,25 @@ def main(argv: list[str] | None = None) -> int:
                    help="merge the rows into the calibration record (default "
                    "paper_checks/calibration.json), replacing the same claims' entries of "
                    "this mode")
+    p.add_argument("--merge", nargs="+", metavar="FILE",
+                   help="run nothing: merge these records (from calibrations run elsewhere) "
+                   "into the record of --record (default paper_checks/calibration.json)")
     args = p.parse_args(argv)
+    if args.merge:
+        target = args.record or record.RECORD_PATH
+        try:
+            merged = record.load(target)
+            for path in args.merge:
+                if not os.path.exists(path):
+                    raise ValueError(f"no such record: {path}")
+                merged = record.combine(merged, record.load(path))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        record.write(merged, target)
+        print(f"merged {len(args.merge)} record(s) into {target}: "
+              f"{len(merged['claims'])} claims")
+        return 0
     if not 0 < args.level < 1:
         print("error: --level must be in (0, 1)", file=sys.stderr)
         return 2

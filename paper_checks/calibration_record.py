@@ -110,6 +110,20 @@ def merge(record: dict, rows, *, mode: str, base_seed: int, commit: str | None,
     return {"format": FORMAT, "claims": dict(sorted(claims.items()))}
 
 
+def combine(record: dict, other: dict) -> dict:
+    """A new record: ``record`` with every entry of ``other`` (another record, e.g. from a
+    calibration run in another process or on another machine) replacing the entry of the same
+    claim and mode. Pure; both must be well formed (:func:`format_problems`)."""
+    for name, data in (("record", record), ("other", other)):
+        problems = format_problems(data)
+        if problems:
+            raise ValueError(f"{name}: {problems[0]}")
+    claims = {cid: dict(modes) for cid, modes in record["claims"].items()}
+    for cid, modes in other["claims"].items():
+        claims.setdefault(cid, {}).update(modes)
+    return {"format": FORMAT, "claims": dict(sorted(claims.items()))}
+
+
 def write(record: dict, path: str = RECORD_PATH) -> None:
     """Write ``record`` atomically (sorted, indented: it is committed and reviewed)."""
     tmp = path + ".tmp"

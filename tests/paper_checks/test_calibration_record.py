@@ -86,3 +86,22 @@ def test_reports_show_the_calibration():
     assert "| quick 0/20, full – |" in markdown_report([result], Context(), calibration=cal)
     html = render_html([result], Context(), calibration=cal)
     assert "<th>calibration quick</th>" in html and "<td class=num>0/20</td>" in html
+
+
+def test_combine_and_merge_option(tmp_path, capsys):
+    a = record.merge(record.empty(), [_row("a.x", 20, 0)], mode="quick", base_seed=1000,
+                     commit="abc", date="2026-01-01")
+    b = record.merge(record.empty(), [_row("a.x", 5, 0), _row("b.y", 20, 0)], mode="full",
+                     base_seed=1000, commit="def", date="2026-01-02")
+    both = record.combine(a, b)
+    assert set(both["claims"]["a.x"]) == {"quick", "full"} and "b.y" in both["claims"]
+    assert a["claims"]["a.x"].keys() == {"quick"}  # pure
+    with pytest.raises(ValueError, match="other"):
+        record.combine(a, {"format": 99})
+    pa, pb, target = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "t.json"
+    record.write(a, str(pa))
+    record.write(b, str(pb))
+    assert main(["--merge", str(pa), str(pb), "--record", str(target)]) == 0
+    assert record.load(str(target)) == both
+    assert main(["--merge", str(tmp_path / "missing.json"), "--record", str(target)]) == 2
+    assert "no such record" in capsys.readouterr().err

@@ -196,3 +196,13 @@ def test_claim_metadata_and_missing_fields():
     with pytest.raises(ValueError, match="duplicate control"):
         claim(id="zz.dup", paper="p", statement="s", kind="bound", provenance="paper",
               controls=(Control("a", "x"), Control("a", "y")))
+
+
+def test_every_registered_claim_has_its_metadata_and_a_control():
+    """DESIGN.md §3 and §5: every claim names its source, quotes (or says why it does not
+    quote) the paper's statement, says how what is checked differs from it, and declares at
+    least one negative control."""
+    from paper_checks.runner import select
+
+    missing = {field: ids for field, ids in missing_metadata(select(None)).items() if ids}
+    assert missing == {}
