@@ -56,6 +56,21 @@ def _instances(seed: int, count: int, n_max: int = 6, scale: float = 3.0):
     "relative difference between enumeration and Laplace quadrature (trapezoid in log τ, derived "
     "error ≤ 4·10⁻¹⁷), and K = 2 against the sigmoid form; tolerance 10⁻¹² (float64 rounding of "
     "≤ 10⁴ positive terms in log space).",
+    source="arXiv 2407.09499 v1, Lemma 2.1 (first part: the density of the kept sample), as "
+    "restated by secondary sources (references/ferbach2024.md §1.3, tag [P])",
+    exact_statement="not quoted: the paper body was not available; secondary sources restate "
+    "it as 'x̂ has density p(x)·H^K_p(x), H^K_p(x) = E[K e^{r(x)}/(e^{r(x)} + Σ_{i<K} "
+    "e^{r(x_i)})], with 0 < H^K_p < K' (paraphrased from the notes)",
+    scope="checks that two exact evaluations of H^K_p on discrete laws (enumeration of the "
+    "K − 1 competitors, and the Laplace-integral form of notes §1.6(a), not stated in the paper) "
+    "agree, and the K = 2 sigmoid form; it does not test that the kept sample has law p·H "
+    "(that is ferbach2024.lemma2.1.sampling)",
+    controls=(
+        Control("laplace_exponent_k", "the Laplace route uses φ_p^K (K competitors) instead of "
+                "φ_p^{K−1}, with the prefactor K kept"),
+        Control("sigmoid_sign", "the K = 2 form is 2E_y[σ(r(y) − r(x))] (reward difference "
+                "with the wrong sign)"),
+    ),
 )
 def lemma21_routes(ctx):
     worst = {k: 0.0 for k in (1, 2, 3, 5)}
@@ -63,9 +78,13 @@ def lemma21_routes(ctx):
     for p, r in _instances(ctx.seed, 40):
         for k in worst:
             a = cu.curation_operator(p, r, k, method="enumerate")
-            b = cu.curation_operator(p, r, k, method="laplace")
+            if ctx.control == "laplace_exponent_k":  # K∫e^{−y}φ^K dy = K/(K+1)·H^{K+1}
+                b = k / (k + 1) * cu.curation_operator(p, r, k + 1, method="laplace")
+            else:
+                b = cu.curation_operator(p, r, k, method="laplace")
             worst[k] = max(worst[k], float(np.max(np.abs(a / b - 1))))
-        sig = 2 * special.expit(r[:, None] - r[None, :]) @ p
+        sign = -1.0 if ctx.control == "sigmoid_sign" else 1.0
+        sig = 2 * special.expit(sign * (r[:, None] - r[None, :])) @ p
         worst_k2 = max(worst_k2, float(np.max(np.abs(cu.curation_operator(p, r, 2) / sig - 1))))
     out = [exact_check(f"max |enumerate/laplace − 1|, K={k}", 0.0, v, atol=1e-12)
            for k, v in worst.items()]
@@ -85,6 +104,23 @@ def lemma21_routes(ctx):
     provenance="paper",
     method="60 random discrete laws, K ∈ {2, 3, 5, 40}, plus one law with rewards "
     "(0, ±1000, 500): exact values, worst case over instances.",
+    source="arXiv 2407.09499 v1, Lemma 2.1 and the remark after it ('small values of K act as a "
+    "regularization'), as restated by secondary sources (references/ferbach2024.md §1.3, "
+    "§1.6(d))",
+    exact_statement="not quoted: the paper body was not available; secondary sources give "
+    "'0 < H^K_p < K' with the paper's remark 'small values of K act as a regularization which "
+    "prevents the density from blowing up too much in high reward areas' (quoted by them); "
+    "E_p[H] = 1, monotonicity, H ≥ 1 at the top and shift invariance are derived properties "
+    "(notes §1.6(d), [D])",
+    scope="exact values on random discrete laws and K ∈ {2, 3, 5, 40}; the bounds 0 < H < K "
+    "hold with room (max H/K is well below 1 on these laws), so the normalisation E_p[H] = 1 "
+    "and the monotonicity in r carry the power",
+    controls=(
+        Control("competitors_k", "H computed with K competitors instead of K − 1 (prefactor K "
+                "kept): H = K/(K+1)·H^{K+1}"),
+        Control("reward_sign", "H computed for the reward −r (the user keeps the worst "
+                "sample)"),
+    ),
 )
 def lemma21_properties(ctx):
     inst = _instances(ctx.seed, 60)
@@ -92,14 +128,14 @@ def lemma21_properties(ctx):
     norm, low, high, mono, top, shift = 0.0, math.inf, -math.inf, math.inf, math.inf, 0.0
     for p, r in inst:
         for k in (2, 3, 5, 40):
-            h = cu.curation_operator(p, r, k)
+            h = _h_properties(ctx, p, r, k)
             norm = max(norm, abs(float(p @ h) - 1))
             low = min(low, float(np.min(h)))
             high = max(high, float(np.max(h)) / k)
             order = np.argsort(r)
             mono = min(mono, float(np.min(np.diff(h[order]))))
             top = min(top, float(h[np.argmax(r)]))
-            shift = max(shift, float(np.max(np.abs(cu.curation_operator(p, r + 123.0, k) / h
+            shift = max(shift, float(np.max(np.abs(_h_properties(ctx, p, r + 123.0, k) / h
                                                    - 1))))
     return [
         exact_check("max |E_p H − 1|", 0.0, norm, atol=1e-12),
@@ -110,6 +146,15 @@ def lemma21_properties(ctx):
         exact_check("min H(argmax r) ≥ 1", 1.0, top, atol=1e-12, sided="lower"),
         exact_check("max |H(r + 123)/H(r) − 1|", 0.0, shift, atol=1e-11),
     ]
+
+
+def _h_properties(ctx, p, r, k):
+    """H^K_p for lemma2.1.properties, with its controls injected."""
+    if ctx.control == "competitors_k":
+        return k / (k + 1) * cu.curation_operator(p, r, k + 1)
+    if ctx.control == "reward_sign":
+        return cu.curation_operator(p, -r, k)
+    return cu.curation_operator(p, r, k)
 
 
 @claim(
@@ -128,12 +173,31 @@ def lemma21_properties(ctx):
     "the coefficient scale (≈ 10⁻⁵), tolerance 10⁻³ of the scale; (ii) the log-log slope of "
     "the sup-norm remainder |K(H^K − tilt) − c| between K = 10³ and 10⁴ equals −1 (tolerance 0.02 "
     "for O(1/K) corrections); (iii) sup-norm error at K = 2000 is c_max/2000 to 1 %.",
+    source="derived; the limit H^K → e^r/E_p[e^r] is arXiv 2407.09499 v1, Lemma 2.1 (second "
+    "part), as restated by secondary sources; the 1/K coefficient is the notes' derivation "
+    "(references/ferbach2024.md §1.5, §6 item 1)",
+    exact_statement="not stated in the paper (the rate); the limit itself is restated by "
+    "secondary sources as 'H^K_p(x) → e^{r(x)}/E_{y~p}[e^{r(y)}] as K → ∞' (paraphrased from "
+    "the notes; the paper body was not available)",
+    scope="10 random discrete laws with rewards of size ≤ 1.5σ; the first-order coefficient of "
+    "the 1/K expansion and the 1/K rate, which imply the lemma's limit on these laws",
+    controls=(
+        Control("variance_term_dropped", "the coefficient without the competitors' variance "
+                "term: (y/μ)(1 − y/μ)"),
+        Control("mean_term_sign", "the coefficient with the sign of the y/μ correction "
+                "flipped: (y/μ)(σ²/μ² − 1 + y/μ)"),
+    ),
 )
 def lemma21_large_k(ctx):
     out = []
     for i, (p, r) in enumerate(_instances(ctx.seed, 10, scale=1.5)):
         tilt = cu.curation_operator(p, r, INF)
         coef = cu.large_k_coefficient(p, r)
+        if ctx.control in ("variance_term_dropped", "mean_term_sign"):
+            mom = cu.exp_reward_moments(p, r)
+            ratio = np.exp(r - mom.r_star) / mom.mean
+            coef = ratio * (1 - ratio) if ctx.control == "variance_term_dropped" else \
+                ratio * (mom.var / mom.mean**2 - 1 + ratio)
         scale = float(np.max(np.abs(coef)))
         d = {k: k * (cu.curation_operator(p, r, k) - tilt) for k in (1_000, 10_000, 100_000)}
         out.append(exact_check(f"law {i}: max|K(H^K − tilt) − c|/max|c|, K=1e5", 0.0,
