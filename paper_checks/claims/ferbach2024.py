@@ -16,7 +16,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 from paper_checks.claim import Control, Measurement, claim
 from paper_checks.claims._common import exact_check, ks_check, mean_check
@@ -765,29 +765,73 @@ def thm23_gain(ctx):
     provenance="paper",
     method="100 random discrete laws (quick 30), K ∈ {2, 3, 5}, λ ~ U(0, 1/(K−1)), 30 "
     "generations of the exact loop: largest density ratio and KL against the bounds (one-sided, "
-    "rounding 10⁻¹²); thm24_kl_bound(3, 0.5) raises ValueError (recorded as 1 = raised).",
+    "rounding 10⁻¹²); thm24_kl_bound(3, 0.5) raises ValueError (recorded as 1 = raised). "
+    "Sharpness of the density-ratio bound c = 1/(1 − λ(K−1)): near-tight laws p_data = "
+    "(ε, 1 − ε), rewards (M, 0), ε = 10⁻⁹, M = 30, λ(K−1) = 0.4, K ∈ {2, 3, 5}, 100 "
+    "generations: the top atom's ratio c_t must lie in [c_η − (c_η − 1)q^T, c], derived: "
+    "H(top) ≥ K(1 − η), η = (K−1)(cε + e^{−M}) (no competitor on the top atom with "
+    "probability ≥ 1 − (K−1)cε), so c_{t+1} ≥ (1 + λK(1−η)c_t)/(1+λ), whose fixed point is "
+    "c_η = 1/(1 + λ − λK(1 − η)) and rate q = λK(1−η)/(1+λ).",
+    source="arXiv 2407.09499 v1, Theorem 2.4, as restated by one secondary source "
+    "(references/ferbach2024.md §2, tag [P?]); the density-ratio bound is the notes' proof "
+    "sketch [D, num]",
+    exact_statement="not quoted: the paper body was not available; one secondary source "
+    "restates it as 'if λ < 1/(K−1), then for all t, D_KL(p_t ‖ p_data) ≤ −log(1 − λ(K−1))' "
+    "(paraphrased from the notes; whether p_0 = p_data is required is flagged as uncertain)",
+    scope="discrete laws, p_0 = p_data, 30 generations (100 for the near-tight laws). The KL "
+    "bound itself cannot be tight (KL(p_t‖p_data) ≤ log sup p_t/p_data with equality only "
+    "when p_t = p_data): it is checked as a bound with slack; the power comes from the "
+    "density-ratio bound, which is sharp (approached on a low-mass, high-reward atom)",
+    controls=(
+        Control("bound_1plus_lam", "the ratio bound (1+λ)/(1 − λ(K−1)) (the data term's "
+                "1/(1+λ) dropped in the recursion), and the KL bound its log"),
+        Control("swapped_weights", "the loop mixes with the weights swapped: data weight "
+                "λ/(1+λ), curated weight 1/(1+λ)"),
+    ),
 )
 def thm24_kl_ball(ctx):
+    swap = ctx.control == "swapped_weights"
+
+    def ratio_bound(k, lam):
+        c = cu.thm24_density_ratio_bound(k, lam)
+        return (1 + lam) * c if ctx.control == "bound_1plus_lam" else c
+
     rng = np.random.default_rng(ctx.seed + 2)
     ratio_gap = kl_gap = math.inf
     for pd, r in _instances(ctx.seed, ctx.size(100, 30)):
         k = int(rng.choice([2, 3, 5]))
         lam = float(rng.uniform(0.0, 1.0 / (k - 1)))
-        traj = cu.curation_trajectory(pd, r, k, 30, synthetic_ratio=lam, p_data=pd)
-        ratio_gap = min(ratio_gap, cu.thm24_density_ratio_bound(k, lam)
-                        - float(np.max(traj / pd)))
-        kl_gap = min(kl_gap, cu.thm24_kl_bound(k, lam)
+        traj = cu.curation_trajectory(pd, r, k, 30, synthetic_ratio=1 / lam if swap else lam,
+                                      p_data=pd)
+        ratio_gap = min(ratio_gap, ratio_bound(k, lam) - float(np.max(traj / pd)))
+        kl_gap = min(kl_gap, math.log(ratio_bound(k, lam))
                      - max(cu.kl_divergence(q, pd) for q in traj))
     try:
         cu.thm24_kl_bound(3, 0.5)
         raised = 0.0
     except ValueError:
         raised = 1.0
-    return [exact_check("min (1/(1 − λ(K−1)) − max p_t/p_data)", 0.0, ratio_gap, atol=1e-12,
-                        sided="lower"),
-            exact_check("min (−log(1 − λ(K−1)) − max_t KL(p_t‖p_data))", 0.0, kl_gap,
-                        atol=1e-12, sided="lower"),
-            exact_check("λ(K−1) ≥ 1 raises ValueError", 1.0, raised)]
+    out = [exact_check("min (1/(1 − λ(K−1)) − max p_t/p_data)", 0.0, ratio_gap, atol=1e-12,
+                       sided="lower"),
+           exact_check("min (−log(1 − λ(K−1)) − max_t KL(p_t‖p_data))", 0.0, kl_gap,
+                       atol=1e-12, sided="lower"),
+           exact_check("λ(K−1) ≥ 1 raises ValueError", 1.0, raised)]
+    eps, m_top, steps = 1e-9, 30.0, 100
+    pd, r = np.array([eps, 1 - eps]), np.array([m_top, 0.0])
+    for k in (2, 3, 5):
+        lam = 0.4 / (k - 1)
+        traj = cu.curation_trajectory(pd, r, k, steps, synthetic_ratio=1 / lam if swap else lam,
+                                      p_data=pd)
+        c = cu.thm24_density_ratio_bound(k, lam)
+        eta = (k - 1) * (c * eps + math.exp(-m_top))
+        c_eta = 1 / (1 + lam - lam * k * (1 - eta))
+        low = c_eta - (c_eta - 1) * (lam * k * (1 - eta) / (1 + lam)) ** steps
+        # the derived interval's width c − low is the tolerance; the prediction is the
+        # claimed sharp constant (a control changes it, not the width)
+        out.append(exact_check(f"near-tight law, K={k}: max_t p_t/p_data on the top atom in "
+                               "[c_η − (c_η − 1)q^T, c]", ratio_bound(k, lam),
+                               float(np.max(traj[:, 0] / eps)), atol=c - low + 1e-12))
+    return out
 
 
 @claim(
@@ -795,22 +839,56 @@ def thm24_kl_ball(ctx):
     paper=PAPER,
     statement=(
         "Mixed loop, any K and reward [D]: p_t ≥ p_data/(1+λ) for t ≥ 1, hence "
-        "KL(p_data‖p_t) ≤ log(1+λ)."
+        "KL(p_data‖p_t) ≤ log(1+λ); the bound is sharp (approached when the curated part sits "
+        "on a low-mass, high-reward atom)."
     ),
     kind="bound",
     provenance="derived",
     method="The 100 (quick 30) random mixed loops of thm2.3.gain, t = 1..24, plus K = ∞: "
-    "smallest log(1+λ) − KL(p_data‖p_t) (one-sided, rounding 10⁻¹²).",
+    "smallest log(1+λ) − KL(p_data‖p_t) (one-sided, rounding 10⁻¹²). Sharpness: p_data = "
+    "(ε, 1 − ε), rewards (M, 0), ε = 10⁻⁶, M = 40, K = ∞, λ ∈ {0.5, 2}, t = 1..5: "
+    "max_t KL(p_data‖p_t) ≥ log(1+λ) − τ, derived τ = ε(log(1+λ) + |log ε|) + λ(1+λ)e^{−M}/ε "
+    "(the curated part puts ≤ δ = (1+λ)e^{−M}/ε on the low atom since p_{t−1}(top) ≥ "
+    "ε/(1+λ); KL ≥ (1−ε)log((1−ε)/(w(1−ε) + (1−w)δ)) + ε log ε, w = 1/(1+λ)).",
+    source="derived; a corollary the notes state beside arXiv 2407.09499 v1, Theorem 2.4 "
+    "(references/ferbach2024.md §2, 'Corollaries [D]')",
+    exact_statement="not stated in the paper",
+    scope="holds by construction of the mixing step: p_t = p_data/(1+λ) + (a law)·λ/(1+λ) "
+    "gives p_t ≥ p_data/(1+λ) pointwise, whatever K, the reward or the curated law; the check "
+    "therefore tests the loop's mixing weights and the constant log(1+λ) (with its sharpness "
+    "on one near-tight law), not a property of curation. Discrete laws, t = 1..24",
+    controls=(
+        Control("swapped_weights", "the loop mixes with the weights swapped: data weight "
+                "λ/(1+λ), curated weight 1/(1+λ)"),
+        Control("synthetic_share", "the bound stated as λ/(1+λ) (the synthetic share, a "
+                "TV-style constant) instead of log(1+λ)"),
+    ),
 )
 def thm24_reverse(ctx):
+    swap = ctx.control == "swapped_weights"
+
+    def bound(lam):
+        return lam / (1 + lam) if ctx.control == "synthetic_share" else cu.reverse_kl_bound(lam)
+
     gap = math.inf
-    for pd, r, _k, lam, traj in _mixed_runs(ctx, ctx.size(100, 30)):
-        inf_traj = cu.curation_trajectory(pd, r, INF, 24, synthetic_ratio=lam, p_data=pd)
+    for pd, r, _k, lam, traj in _mixed_runs(ctx, ctx.size(100, 30), swap=swap):
+        inf_traj = cu.curation_trajectory(pd, r, INF, 24,
+                                          synthetic_ratio=1 / lam if swap else lam, p_data=pd)
         for tr in (traj, inf_traj):
-            gap = min(gap, cu.reverse_kl_bound(lam)
-                      - max(cu.kl_divergence(pd, q) for q in tr[1:]))
-    return [exact_check("min (log(1+λ) − KL(p_data‖p_t))", 0.0, gap, atol=1e-12,
-                        sided="lower")]
+            gap = min(gap, bound(lam) - max(cu.kl_divergence(pd, q) for q in tr[1:]))
+    out = [exact_check("min (log(1+λ) − KL(p_data‖p_t))", 0.0, gap, atol=1e-12,
+                       sided="lower")]
+    eps, m_top = 1e-6, 40.0
+    pd, r = np.array([eps, 1 - eps]), np.array([m_top, 0.0])
+    for lam in (0.5, 2.0):
+        traj = cu.curation_trajectory(pd, r, INF, 5, synthetic_ratio=1 / lam if swap else lam,
+                                      p_data=pd)
+        kl = max(cu.kl_divergence(pd, q) for q in traj[1:])
+        tau = eps * (math.log1p(lam) + abs(math.log(eps))) + lam * (1 + lam) * math.exp(
+            -m_top) / eps
+        out.append(exact_check(f"near-tight law, λ={lam}: max_t KL(p_data‖p_t) in "
+                               "[log(1+λ) − τ, log(1+λ)]", bound(lam), kl, atol=tau + 1e-12))
+    return out
 
 
 @claim(
@@ -825,7 +903,26 @@ def thm24_reverse(ctx):
     provenance="derived",
     method="5-atom law with rewards (−2, −1, 0, 1, 3), K ∈ {2, 3, 5}, λ = 0.9/(K−1), 400 "
     "generations of the exact loop: the plateau max_t E_{p_t}[r] against the bound "
-    "(one-sided, rounding 10⁻¹²); the plateau is reached (|E_{p_400} − E_{p_399}| < 10⁻⁹).",
+    "(one-sided, rounding 10⁻¹²); the plateau is reached (|E_{p_400} − E_{p_399}| < 10⁻⁹); and "
+    "the plateau E_{p_400}[r] equals E_{p_∞}[r] at the fixed point p_∞ = p_data/(1+λ) + "
+    "λ/(1+λ)·p_∞H^K_{p_∞}, found by a root finder (scipy hybr on log p, started at p_data, "
+    "residual ≤ 10⁻¹³) rather than by iterating the loop (absolute 10⁻⁹: the loop's last step "
+    "is below 10⁻⁹).",
+    source="derived; a consequence of arXiv 2407.09499 v1, Theorem 2.4 (restated by one "
+    "secondary source, tag [P?]) with Donsker–Varadhan (references/ferbach2024.md §2, "
+    "'Corollaries [D]'), and the saturation the secondary sources report for the CIFAR-10 runs "
+    "with real data ('increases before stabilizing')",
+    exact_statement="not stated in the paper",
+    scope="one 5-atom law, K ∈ {2, 3, 5}, λ(K−1) = 0.9; the Donsker–Varadhan bound has a "
+    "large slack here (plateau ≈ 0.38, 0.19, 0.002 against a bound ≈ 3.31: it also bounds "
+    "laws far from the plateau) and holds for every control; the power comes from the exact "
+    "comparison of the plateau with the loop's fixed point",
+    controls=(
+        Control("swapped_weights", "the loop mixes with the weights swapped: data weight "
+                "λ/(1+λ), curated weight 1/(1+λ)"),
+        Control("fixed_point_k_plus_one", "the predicted plateau is the fixed point of the "
+                "loop with K + 1 candidates"),
+    ),
 )
 def thm24_plateau(ctx):
     pd = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
@@ -833,14 +930,38 @@ def thm24_plateau(ctx):
     out = []
     for k in (2, 3, 5):
         lam = 0.9 / (k - 1)
-        traj = cu.curation_trajectory(pd, r, k, 400, synthetic_ratio=lam, p_data=pd)
+        traj = cu.curation_trajectory(pd, r, k, 400, p_data=pd,
+                                      synthetic_ratio=1 / lam if ctx.control == "swapped_weights"
+                                      else lam)
         er = traj @ r
         out.append(exact_check(f"K={k}: plateau max_t E_p_t[r] ≤ DV bound",
                                cu.thm24_reward_plateau_bound(pd, r, k, lam), float(er.max()),
                                atol=1e-12, sided="upper"))
         out.append(exact_check(f"K={k}: plateau reached", 0.0, abs(er[-1] - er[-2]),
                                atol=1e-9, sided="upper"))
+        k_fp = k + 1 if ctx.control == "fixed_point_k_plus_one" else k
+        p_inf, residual = _mixed_fixed_point(pd, r, k_fp, lam)
+        out.append(exact_check(f"K={k}: root-finder residual", 0.0, residual, atol=1e-13,
+                               sided="upper"))
+        out.append(exact_check(f"K={k}: plateau E_p_400[r] = E_p_∞[r] (root finder)",
+                               float(p_inf @ r), float(er[-1]), atol=1e-9))
     return out
+
+
+def _mixed_fixed_point(pd, r, k, lam):
+    """The fixed point of the finite-K mixed loop, p = p_data/(1+λ) + λ/(1+λ)·p H^K_p, by a
+    root finder on log p started at p_data (not by iterating the loop); returns (p, the largest
+    |log-residual|)."""
+    w = 1.0 / (1.0 + lam)
+
+    def residual(z):
+        p = np.exp(z - np.max(z))
+        p /= p.sum()
+        return np.log(w * pd + (1 - w) * cu.curated_law(p, r, k)) - np.log(p)
+
+    sol = optimize.root(residual, np.log(pd), method="hybr", tol=1e-14)
+    p = np.exp(sol.x - np.max(sol.x))
+    return p / p.sum(), float(np.max(np.abs(residual(sol.x))))
 
 
 # ============================================================================ Theorem 2.2 (item 6)
