@@ -701,14 +701,15 @@ def _mixed_runs(ctx, count, t_max=24, swap=False):
     provenance="derived",
     method="Derivation: with G_t = E_{p_t}[e^r] − E_{p_data}[e^r], c_K = (K−1)/K, V = "
     "Var_{p_data}[e^r], Lemma 2.2 on the synthetic part gives G_{t+1} ≥ (λ/(1+λ))(G_t + c_K "
-    "Var_{p_t}[e^r]/e^{r_*}); G_0 = 0 gives G_1 ≥ (λ/(1+λ))c_K V/e^{r_*}, and for t ≥ 1 p_t = "
-    "p_data/(1+λ) + (mixture) gives Var_{p_t} ≥ V/(1+λ), so G_t ≥ (λ/(1+λ))c_K V/e^{r_*} "
-    "propagates by induction. Checks: 100 random discrete laws (quick 30), K ∈ {2, 3, 4, 6}, "
-    "λ ~ U(0.05, 3), t = 1..24 of the exact loop, plus near-tight laws (masses (½, ½), rewards "
-    "0 and −δ, δ = 10⁻³; K ∈ {2, 5, ∞}, λ ∈ {0.3, 2.5}): smallest G_t − bound for the sharp "
-    "and the [P?] constants (one-sided, rounding 10⁻¹³, units of e^{r_*}); sharpness: on the "
-    "near-tight laws G_1/((λ/(1+λ))c_K V) lies in [1, e^δ] (it is λ/(1+λ) times Lemma 2.2's "
-    "ratio, which lies in [1, e^δ], see lemma2.2.slack).",
+    "Var_{p_t}[e^r]/e^{r_*}); G_0 = 0 gives G_1 ≥ (λ/(1+λ))c_K V/e^{r_*}, and for t ≥ 1 p_t ="
+    " p_data/(1+λ) + λ/(1+λ)·(curated law) gives Var_{p_t} ≥ V/(1+λ) (variance of a mixture),"
+    " so G_t ≥ (λ/(1+λ))c_K V/e^{r_*} propagates by induction. Checks: 100 random discrete "
+    "laws (quick 30), K ∈ {2, 3, 4, 6}, λ ~ U(0.05, 3), t = 1..24 of the exact loop, plus "
+    "near-tight laws (masses (½, ½), rewards 0 and −δ, δ = 10⁻³; K ∈ {2, 5, ∞}, λ ∈ {0.3, "
+    "2.5}): smallest G_t − bound for the sharp and the [P?] constants (one-sided, rounding "
+    "10⁻¹³, units of e^{r_*}); sharpness: on the near-tight laws G_1/((λ/(1+λ))c_K V) lies in"
+    " [1, e^δ] (it is λ/(1+λ) times Lemma 2.2's ratio, which lies in [1, e^δ], see "
+    "lemma2.2.slack).",
     source="arXiv 2407.09499 v1, Theorem 2.3, as restated by one secondary source "
     "(references/ferbach2024.md §2, tag [P?]); the sharp constant is derived here",
     exact_statement="not quoted: the paper body was not available; one secondary source "
