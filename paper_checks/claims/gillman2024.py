@@ -646,66 +646,115 @@ def _dist(theta, theta_star):
 _A8_TS = (1, 2, 3, 5, 10, 20, 30)
 
 
-def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45)):
+def _h_gauss(tp, theta, dm, dc, tm, tc, lam, tw):
+    """H(θ, θ') = E_{p_data} log p_θ' + λ[(1 − t)E_{p_θ} log p_θ' + t E_{p_θ*} log p_θ'],
+    t = γ/(1+γ), written from Def. 4.1 and eq. 10–11 with the closed-form Gaussian expected
+    log-likelihood of each component (no mixture weights, no k)."""
+    m, c = cr.theta_to_gaussian(theta, tm.shape[0])
+    return (cr.expected_loglik_gaussian(tp, dm, dc)
+            + lam * ((1.0 - tw) * cr.expected_loglik_gaussian(tp, m, c)
+                     + tw * cr.expected_loglik_gaussian(tp, tm, tc)))
+
+
+@jax.jit
+def _newton_map(theta, dm, dc, tm, tc, lam, tw):
+    """π_γG_λ^∞(θ) for the Gaussian class as the argmax of H(θ, ·) by 25 Newton steps from
+    θ' = θ (autodiff gradient and Hessian): an independent route to the closed-form k-map."""
+    grad, hess = jax.grad(_h_gauss), jax.hessian(_h_gauss)
+
+    def step(_, tp):
+        args = (tp, theta, dm, dc, tm, tc, lam, tw)
+        return tp - jnp.linalg.solve(hess(*args), grad(*args))
+
+    return jax.lax.fori_loop(0, 25, step, theta)
+
+
+def _a8_q(lam, g, consts, control):
+    """The bound's factor ρ(λ)/(1+γ); the control "bound_gamma_squared" divides by (1+γ)²."""
+    q = cr.contraction_bound(lam, g, *consts)
+    if control == "bound_gamma_squared" and not math.isinf(g):
+        q /= 1.0 + g
+    return q
+
+
+def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45), control=None):
     """Theorem A.8 on the Gaussian class (ε = 0) and the logistic location model.
 
-    Iterates are computed in absolute coordinates, so ‖θ_t − θ*‖ carries a rounding error of
-    a few ulps of ‖θ*‖: each comparison allows 8·eps·(‖θ*‖ + 1)·√p, and the measured rate is
-    taken at the last t where the distance still exceeds 1e-7."""
+    The Gaussian map is the argmax of H(θ, ·) by Newton's method (:func:`_newton_map`), not
+    the closed form µ' = µ* + k(µ − µ*) whose k is the predicted rate; its Jacobian at θ* by
+    central differences. Iterates are computed in absolute coordinates, so ‖θ_t − θ*‖
+    carries a rounding error of a few ulps of ‖θ*‖: each comparison allows
+    8·eps·(‖θ*‖ + 1)·√p, and the measured rate is taken at the last t where the distance
+    still exceeds 1e-6. ``control`` injects a defect (see gillman2024.thm_a8.contraction)."""
     out = []
     tm, tc = np.array([0.5, -0.3]), np.array([[1.5, 0.3], [0.3, 0.8]])
     theta_star = np.asarray(cr.theta_from_gaussian(tm, tc))
-    rounding = 8 * EPS64 * (np.linalg.norm(theta_star) + 1.0) * math.sqrt(theta_star.size)
+    p = theta_star.size
+    rounding = 8 * EPS64 * (np.linalg.norm(theta_star) + 1.0) * math.sqrt(p)
     dm, dc = np.array([0.05, -0.04]), np.array([[0.03, 0.01], [0.01, -0.02]])
+    gauss_consts = (1.0, 0.0, 0.0)
     for lam in lambdas:
         for g in gammas:
-            if not cr.stability_condition(lam, g, 1.0, 0.0, 0.0):
+            if not cr.stability_condition(lam, g, *gauss_consts):
                 continue
-            q = cr.contraction_bound(lam, g, 1.0, 0.0, 0.0)
+            tw = 1.0 if math.isinf(g) else g / (1.0 + g)
+
+            def fmap(th, lam=lam, tw=tw):
+                return np.asarray(_newton_map(jnp.asarray(th), tm, tc, tm, tc, lam, tw))
+
+            q = _a8_q(lam, g, gauss_consts, control)
             k = cr.population_contraction(lam, g)
-            jac = cr.population_map_jacobian(theta_star, tm, tc, lam, g)
-            out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: ‖J(θ*)‖₂ ≤ ρ/(1+γ)", q,
-                                   np.linalg.norm(jac, 2), rtol=1e-12, sided="upper"))
-            m, c = tm + dm, tc + dc
-            d0 = _dist(cr.theta_from_gaussian(m, c), theta_star)
+            if control == "rate_ratio_for_fraction":
+                k *= 1.0 + lam  # λ/(1+γ): the ratio λ used as the synthetic fraction
+            h = 1e-4
+            jac = np.stack([(fmap(theta_star + h * e) - fmap(theta_star - h * e)) / (2 * h)
+                            for e in np.eye(p)], axis=1)
+            out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: ‖J(θ*)‖₂ (differences of "
+                                   "the Newton map) ≤ ρ/(1+γ)", q, np.linalg.norm(jac, 2),
+                                   rtol=1e-12, atol=1e-9, sided="upper"))
+            th = np.asarray(cr.theta_from_gaussian(tm + dm, tc + dc))
+            d0 = _dist(th, theta_star)
             dists = [d0]
             for _ in range(max(_A8_TS) + 40):
-                m, c = cr.corrected_population_map(m, c, tm, tc, lam, g)
-                dists.append(_dist(cr.theta_from_gaussian(m, c), theta_star))
+                th = fmap(th)
+                dists.append(_dist(th, theta_star))
             for t in _A8_TS:
                 out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}, t={t}: ‖θ_t−θ*‖ ≤ "
-                                       "(ρ/(1+γ))^t‖θ₀−θ*‖",
-                                       cr.theorem_a8_bound(t, d0, lam, g, 1.0, 0.0, 0.0),
-                                       dists[t], rtol=1e-12, atol=rounding, sided="upper"))
+                                       "(ρ/(1+γ))^t‖θ₀−θ*‖", q**t * d0, dists[t], rtol=1e-12,
+                                       atol=rounding, sided="upper"))
             if k > 0:
                 # θ_t − θ* = k^t (v − k^t w): the per-step ratio is k(1 + O(k^t)) (derived)
                 v = np.concatenate([dm, np.asarray(cr.theta_from_gaussian(
                     np.zeros(2), dc + np.outer(dm, dm)))[2:]])
                 w = np.concatenate([np.zeros(2), np.asarray(cr.theta_from_gaussian(
                     np.zeros(2), np.outer(dm, dm)))[2:]])
-                t = max(i for i in range(len(dists) - 1) if dists[i + 1] > 1e-7)
+                t = max(i for i in range(len(dists) - 1) if dists[i + 1] > 1e-6)
                 nw, nv = np.linalg.norm(w), np.linalg.norm(v)
                 tol = 2 * k**t * nw / (nv - k**t * nw) + 2 * rounding / dists[t + 1]
-                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: measured rate "
+                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: observed rate "
                                        f"‖θ_{{t+1}}−θ*‖/‖θ_t−θ*‖ (t={t}) = k", k,
                                        dists[t + 1] / dists[t], rtol=tol))
+                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: J(θ*) (differences) = "
+                                       "k·I", 0.0, np.max(np.abs(jac - k * np.eye(p))),
+                                       atol=1e-8))
     ll = cr.logistic_location(MIX_1D)
     consts = (ll.alpha, ll.eps, ll.lipschitz)
     for lam in (0.1, 0.3, 0.4):
         for g in gammas:
             if not cr.stability_condition(lam, g, *consts):
                 continue
-            q = cr.contraction_bound(lam, g, *consts)
-            jac = abs(float(cr.lemma_a7_jacobian(ll.a, ll.c, lam, g)[0, 0]))
-            out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: |J(θ*)| ≤ ρ/(1+γ)", q, jac,
-                                   rtol=1e-12, sided="upper"))
+            q = _a8_q(lam, g, consts, control)
+            jac, err = _richardson_fd(lambda x, lam=lam, g=g: cr.logistic_location_map(
+                x, MIX_1D, lam, g, theta_star=ll.theta_star), ll.theta_star, 1e-2)
+            out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: |J(θ*)| (differences of "
+                                   "the solved map) ≤ ρ/(1+γ)", q, abs(jac), rtol=1e-12,
+                                   atol=10 * err + 1e-9, sided="upper"))
             th, d0 = ll.theta_star + 0.3, 0.3
             for t in range(1, 7):
                 th = cr.logistic_location_map(th, MIX_1D, lam, g, theta_star=ll.theta_star)
                 # each map evaluation is exact to ~1e-12 (root 1e-14, quadrature ~1e-13)
                 out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}, θ₀=θ*+0.3, t={t}: "
-                                       "|θ_t−θ*| ≤ (ρ/(1+γ))^t|θ₀−θ*|",
-                                       cr.theorem_a8_bound(t, d0, lam, g, *consts),
+                                       "|θ_t−θ*| ≤ (ρ/(1+γ))^t|θ₀−θ*|", q**t * d0,
                                        abs(th - ll.theta_star), rtol=0.0, atol=1e-11 * t,
                                        sided="upper"))
     return out
@@ -723,16 +772,40 @@ def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45)):
     kind="bound",
     provenance="paper",
     method="Gaussian class with Gaussian p_data (ε = 0, so εL = 0 whatever L on a bounded "
-    "domain): autodiff Jacobian norm, iterations of the exact map from θ₀ near θ* against "
+    "domain), the map as the argmax of H(θ, ·) by Newton's method: its Jacobian norm by "
+    "central differences (h = 1e-4), iterations from θ₀ near θ* against "
     "the bound at t ∈ {1, 2, 3, 5, 10, 20, 30} (allowing 8 ulps of ‖θ*‖ for rounding); the "
-    "measured per-step rate at the last t with ‖θ_t − θ*‖ > 1e-7 against k with the derived "
-    "remainder 2k^t‖w‖/(‖v‖ − k^t‖w‖) plus rounding; logistic location model with the Gaussian-"
-    "mixture p_data (α, ε, L from logistic_location): Lemma A.7's |J| and 6 iterations of the "
-    "numerically solved map from θ* + 0.3. λ ∈ {0.1, 0.3, 0.45 (0.4 logistic)}, γ ∈ "
+    "observed per-step rate at the last t with ‖θ_t − θ*‖ > 1e-6 against k with the derived "
+    "remainder 2k^t‖w‖/(‖v‖ − k^t‖w‖) plus rounding, and the Jacobian against k·I; logistic "
+    "location model with the Gaussian-mixture p_data (α, ε, L from logistic_location): "
+    "|J| by Richardson differences of the numerically solved map and 6 iterations of it "
+    "from θ* + 0.3. λ ∈ {0.1, 0.3, 0.45 (0.4 logistic)}, γ ∈ "
     "{0.5, 2, 10, ∞} where the stability condition holds.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem A.8 (eq. 37–39); the "
+    "Gaussian-class rate k is derived (reference notes §4.2)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): "
+    "under Assumptions A.3, A.4, if λ(1 + εL/α) < (1+γ)/(2+γ) then ‖∇_θπ_γG_λ^∞(θ*)‖₂ ≤ "
+    "(1/(1+γ))·λ(α + εL)/(α − λ(α + εL)) < 1 (eq. 37), and ∃ δ > 0 such that ‖θ₀ − θ*‖ ≤ δ "
+    "implies θ_t → θ*, with ‖θ_t − θ*‖ ≤ (ρ(λ)/(1+γ))^t‖θ₀ − θ*‖ (eq. 39), ρ(λ) := "
+    "λ(α + εL)/(α − λ(α + εL)) (eq. 38)",
+    scope="two 1-parameter-family settings: the 2-D Gaussian class with Gaussian p_data "
+    "(ε = 0; α = 1 is used in ρ, the Gaussian class having no global L — with ε = 0 the "
+    "εL term vanishes whatever L on a bounded domain) and the 1-D logistic location class "
+    "with a Gaussian-mixture p_data (α, ε, L all exact). The Gaussian map is computed by "
+    "Newton's method on H(θ, ·) written from Def. 4.1 (not the closed-form k-map); its "
+    "Jacobian and the rate are measured by central differences and by the observed "
+    "contraction of 70 iterates, and compared with the derived k = λ/((1+λ)(1+γ)) (the "
+    "theorem's bound ρ/(1+γ) is not tight: slack (1+λ)/(1 − λ) for the Gaussian class). "
+    "θ₀ is within 0.1 of θ* (a local theorem).",
+    controls=(
+        Control("rate_ratio_for_fraction", "the predicted rate is λ/(1+γ) (the synthetic ratio "
+                "λ used as the synthetic fraction λ/(1+λ))"),
+        Control("bound_gamma_squared", "the bound's factor is ρ(λ)/(1+γ)² instead of "
+                "ρ(λ)/(1+γ)"),
+    ),
 )
 def thm_a8(ctx):
-    return thm_a8_measurements((0.5, 2.0, 10.0, math.inf))
+    return thm_a8_measurements((0.5, 2.0, 10.0, math.inf), control=ctx.control)
 
 
 @claim(
