@@ -1033,6 +1033,28 @@ def assumption_423(ctx):
     return assumption_measurements(ctx, 1.0)
 
 
+def sup_error_cdf(x, n, gamma, radius=RADIUS, membership=True):
+    """Exact CDF of sup_{|θ|≤R} |π_γG_λⁿ(θ) − π_γG_λ^∞(θ)| for the mean-only loop (derived):
+    the error is A + cθ with A ~ N(0, 1/N) independent of c = (M₁ − mq)/N, M₁ ~ Bin(m, q),
+    q = 1/(1+γ), so the sup is |A| + R|M₁ − mq|/N and
+    P(sup ≤ x) = Σ_k P(M₁ = k)·(2Φ(√N(x − R|k − mq|/N)) − 1)₊. ``membership=False`` drops
+    the membership term (the law of the uncorrected error |A|)."""
+    m = int(round(MEAN_LAMBDA * n))
+    big = n + m
+    q = 1.0 / (1.0 + gamma)
+    ks = np.arange(m + 1)
+    shift = radius * np.abs(ks - m * q) / big if membership else np.zeros(m + 1)
+    inner = 2.0 * stats.norm.cdf(math.sqrt(big) * (x - shift)) - 1.0
+    return float(np.sum(stats.binom.pmf(ks, m, q) * np.clip(inner, 0.0, None)))
+
+
+def sup_error_quantile(level, n, gamma, membership=True):
+    """The exact ``level``-quantile of :func:`sup_error_cdf` (Brent's method)."""
+    return float(optimize.brentq(lambda x: sup_error_cdf(x, n, gamma,
+                                                         membership=membership) - level,
+                                 0.0, 10.0, xtol=1e-14))
+
+
 @claim(
     id="gillman2024.prop_b2",
     paper=PAPER,
@@ -1045,22 +1067,54 @@ def assumption_423(ctx):
     provenance="paper",
     method="mean-only 1-D loop, λ = 0.4, U = [−1.5, 1.5] (d_U = 1.5): with the "
     "reparametrized sampler, G_λⁿ(θ) − G_λⁿ(θ*) = (m/N)(θ − θ*) exactly, so B = λ/(1+λ) "
-    "(checked on the draws to 1e-12); Assumption B.1's constants fitted on γ = 0 one-step "
-    "errors (stream seed + 1); fresh γ ∈ {1, 5} one-step errors (seed) for n ∈ {25, 50, 100, "
-    "200}, δ ∈ {0.01, 0.1}: exact binomial tests of P(sup error ≤ c·d_U + τ_n(δ)) ≥ 1 − δ.",
+    "(measured as the difference of pooled means of drawn samples at θ and θ*, 1000 draws, "
+    "to 1e-12); Assumption B.1's constants fitted on γ = 0 one-step errors (stream seed + 1); "
+    "fresh γ ∈ {1, 5} one-step errors (seed) for n ∈ {25, 50, 100, 200}, δ ∈ {0.01, 0.1}: "
+    "exact binomial tests of P(sup error ≤ c·d_U + τ_n(δ)) ≥ 1 − δ, and (the power of the "
+    "claim) two-sided exact binomial tests of P(sup error ≤ its exact (1 − δ)-quantile) = "
+    "1 − δ, the law of the sup error being exact (derived, sup_error_cdf).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Appendix B, Proposition B.2 "
+    "(eq. 49), with Assumption B.1 (= Bertrand et al.'s Assumption 3, eq. 48)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): if "
+    "B.1 holds and ∃ B < ∞ with ‖G_λⁿ(θ) − G_λⁿ(θ*)‖ < B‖θ − θ*‖ for all n and θ near θ*, "
+    "then w.p. 1 − δ, ∀θ ∈ U, ∀n: ‖π_γG_λⁿ(θ) − π_γG_λ^∞(θ)‖ ≤ c·d_U + ε_OPT + "
+    "(a/√n)√log(b/δ) (eq. 49), d_U = sup_{θ∈U}‖θ − θ*‖, c = 2B + ρ(λ)(2+γ)/(1+γ)",
+    scope="one model (mean-only 1-D Gaussian, α = 1, ε = L = 0, so ρ = λ/(1 − λ) = 2/3), "
+    "λ = 0.4, γ ∈ {1, 5}, four n, two δ, U = θ* ± 1.5; per n, not uniformly in n. The bound "
+    "holds trivially here: c·d_U alone (2.36 at γ = 1, 2.02 at γ = 5) is 5–20× the "
+    "(1 − δ)-quantile of the sup error (0.11–0.51), and even τ_n(δ) fitted on the uncorrected "
+    "errors covers the corrected ones (≥ 96 % at δ = 0.1), so no plausible defect in c is "
+    "resolvable by the bound; the bound comes within a factor 2 of tight only for d_U ≲ "
+    "0.05, where it reduces to τ_n(δ), i.e. to Assumption B.1 itself. The claim's power "
+    "comes from the added exact-law comparisons of the same quantity and from the measured B.",
+    controls=(
+        Control("membership_noise_dropped", "the predicted law of the corrected sup error "
+                "omits the corrector's random membership term R|M₁ − mq|/N (the uncorrected "
+                "law, as if B.1's error carried over to π_γ unchanged)"),
+        Control("b_ratio_for_fraction", "B = λ (the synthetic ratio) instead of the synthetic "
+                "fraction λ/(1+λ)"),
+    ),
 )
 def prop_b2(ctx):
     reps = ctx.size(20_000, 5_000)
     fit0 = fitted_tau(ctx.seed + 1, 0.0, reps)
     big_b = MEAN_LAMBDA / (1.0 + MEAN_LAMBDA)
-    # the coupling: G^n(θ) − G^n(θ*) = (Σx + Σz + mθ)/N − (Σx + Σz)/N = (m/N)θ for every draw
-    key = jax.random.key(ctx.seed)
-    sx, sz = np.asarray(jax.random.normal(key, (2, 1000)))
+    if ctx.control == "b_ratio_for_fraction":
+        big_b = MEAN_LAMBDA
+    # B measured on drawn samples: pooled means at θ and θ* with the same real points x and
+    # the same synthetic noise z (synthetic points θ + z), differenced
     n, m = 50, 20
-    g_theta = (sx[:, None] + sz[:, None] + m * GRID[None, :]) / (n + m)
-    g_star = (sx + sz)[:, None] / (n + m)
-    dev = np.max(np.abs((g_theta - g_star) - big_b * GRID[None, :]))
-    out = [exact_check("‖Gⁿ(θ) − Gⁿ(θ*)‖ = B|θ − θ*| with B = λ/(1+λ)", 0.0, dev, atol=1e-12)]
+    rng = np.random.default_rng(ctx.seed)
+    x = rng.standard_normal((1000, n))
+    z = rng.standard_normal((1000, m))
+    g_star = np.concatenate([x, z], axis=1).mean(axis=1)
+    dev = 0.0
+    for th in GRID:
+        g_theta = np.concatenate([x, th + z], axis=1).mean(axis=1)
+        dev = max(dev, float(np.max(np.abs((g_theta - g_star) - big_b * th))))
+    out = [exact_check("‖Gⁿ(θ) − Gⁿ(θ*)‖ = B|θ − θ*| with B = λ/(1+λ) (drawn samples)", 0.0,
+                       dev, atol=1e-12)]
+    membership = ctx.control != "membership_noise_dropped"
     for gamma in (1.0, 5.0):
         c = cr.prop_b2_constant(big_b, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0)
         for n_val in FIT_N:
@@ -1070,6 +1124,11 @@ def prop_b2(ctx):
                 out.append(fraction_check(f"γ={gamma:g}, n={n_val}, δ={dl:g}: P(err ≤ c·d_U + "
                                           "τ_n(δ)) ≥ 1−δ", fresh <= bound, 1.0 - dl,
                                           sided="lower"))
+                quant = sup_error_quantile(1.0 - dl, n_val, gamma, membership=membership)
+                out.append(fraction_check(f"γ={gamma:g}, n={n_val}: P(err ≤ exact "
+                                          f"{1 - dl:g}-quantile {quant:.4g}) = {1 - dl:g} "
+                                          f"(bound/quantile {bound / quant:.3g})",
+                                          fresh <= quant, 1.0 - dl))
     return out
 
 
