@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, stats
 
-from paper_checks.claim import Measurement, claim
+from paper_checks.claim import Control, Measurement, claim
 from paper_checks.claims._common import exact_check, fraction_check, mean_check, simulate
 from paper_checks.stats import mean_se, z_one_sided
 from theory import correction as cr
@@ -90,6 +90,23 @@ _GAMMAS_A2 = (0.0, 0.3, 1.0, 3.0, 1e6, math.inf)
     "Student-t vs Gaussian) on a 4001-point grid over [−12, 12], γ ∈ {0, 0.3, 1, 3, 1e6, ∞}; "
     "∫π_γp by adaptive quadrature (tolerance: its error estimate + 1e-12); identities to 8 "
     "float64 ulps of the largest density value.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Definition 4.1 (eq. 4) and Lemma "
+    "A.2 (1)–(3)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]), the "
+    "only quoted words being the paper's: π_γ p_θ(x) := (p_θ(x) + γ p_θ*(x))/(1+γ); Lemma A.2: "
+    "(1) π_γ p_θ is a probability density; (2) γ = 0 gives p_θ, γ = 1 gives (p_θ + p_θ*)/2, "
+    "γ = ∞ gives p_θ*; (3) pointwise |π_γp_θ(x) − p_θ*(x)| = (1/(1+γ))|p_θ(x) − p_θ*(x)| and "
+    "|π_γp_θ(x) − p_θ(x)| = (γ/(1+γ))|p_θ(x) − p_θ*(x)|, so π_γp_θ is closer to p_θ* than to "
+    "p_θ \"if γ > 1 … if γ < 1 the inequality is flipped\"",
+    scope="1-D densities (three pairs) on a 4001-point grid over [−12, 12], six values of γ; the "
+    "lemma holds for any pair of densities in any dimension. The paper states strict γ > 1; "
+    "at γ = 1 both distances are equal, so the check uses γ ≥ 1 (the two agree away from γ = 1).",
+    controls=(
+        Control("weights_swapped", "the predicted pointwise factors are swapped: |π−p*| = "
+                "γ|p−p*|/(1+γ) and |π−p| = |p−p*|/(1+γ)"),
+        Control("strict_threshold", "the predicted closeness threshold is γ > 1 (the paper's "
+                "strict wording) instead of γ ≥ 1: at γ = 1 the prediction says 'not closer'"),
+    ),
 )
 def lemma_a2(ctx):
     x = np.linspace(-12.0, 12.0, 4001)
@@ -107,6 +124,8 @@ def lemma_a2(ctx):
             out.append(exact_check(f"{name}, γ={g:g}: ∫π_γp = 1", 1.0, val, rtol=0.0,
                                    atol=err + 1e-12))
             shrink = 0.0 if math.isinf(g) else 1.0 / (1.0 + g)
+            if ctx.control == "weights_swapped":
+                shrink = 1.0 - shrink
             out.append(exact_check(f"{name}, γ={g:g}: max| |π−p*| − |p−p*|/(1+γ) |", 0.0,
                                    np.max(np.abs(np.abs(pi - ps) - gap * shrink)), atol=scale))
             out.append(exact_check(f"{name}, γ={g:g}: max| |π−p| − γ|p−p*|/(1+γ) |", 0.0,
@@ -115,9 +134,10 @@ def lemma_a2(ctx):
             mask = gap > 1e3 * scale
             closer = np.abs(pi - ps)[mask] <= np.abs(pi - p)[mask] + scale
             # γ ≥ 1 ⇔ π_γ p is everywhere at least as close to p* as to p
+            above = g > 1.0 if ctx.control == "strict_threshold" else g >= 1.0
             out.append(exact_check(f"{name}, γ={g:g}: [|π−p*| ≤ |π−p| everywhere] = [γ ≥ 1]",
-                                   float(g >= 1.0), float(np.all(closer) if g >= 1.0
-                                                          else np.any(closer)), rtol=0.0))
+                                   float(above), float(np.all(closer) if above
+                                                       else np.any(closer)), rtol=0.0))
         for g, target, what in ((0.0, p, "p"), (1.0, 0.5 * (p + ps), "(p+p*)/2"),
                                 (math.inf, ps, "p*")):
             out.append(exact_check(f"{name}: π_{g:g} p = {what}", 0.0,
@@ -145,6 +165,26 @@ def lemma_a2(ctx):
     method="exact 1-D W₁ = ∫|F − G| (quadrature split at the CDF crossings) for the three "
     "pairs of gillman2024.lemma_a2 and γ ∈ {0.1, 0.5, 1, 4, 100}; the bound one-sided and the "
     "equality two-sided, both to the summed quadrature error estimates + 1e-12.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, proof of Proposition A.5 (the "
+    "mixing step bounding d_W(π_γp_θ, p_θ*))",
+    exact_statement="not quoted: the reference notes record the step only as 'W1(π_γ p, p*) ≤ "
+    "W1(p, p*)/(1+γ)' (their paraphrase of the proof of Prop. A.5, used inside its key "
+    "inequality ‖∇²H₂(θ,θ') − ∇²H₁(θ')‖ ≤ (L/(1+γ)) d_W(p_θ, p_θ*) + Lε); the proof's own "
+    "wording was not at hand",
+    scope="a linear identity, not an inequality with room: π_γp − p* = (p − p*)/(1+γ) as "
+    "signed measures and W₁ is the Kantorovich–Rubinstein norm of the difference, so "
+    "W₁(π_γp, p*) = W₁(p, p*)/(1+γ) holds with equality for every pair and in every "
+    "dimension; the check verifies this identity (and hence the bound, with slack exactly 1) "
+    "through independent 1-D CDF quadratures for three pairs and five γ. The proof's "
+    "Hessian inequality that uses it is checked as a reported bound on the logistic location "
+    "class (Gaussian-mixture p_data, 12 (θ, θ') pairs per γ ∈ {0.1, 1, 4}); it holds with "
+    "slack ≥ 2.9 there, so it resolves no constant by itself.",
+    controls=(
+        Control("weights_swapped", "the prediction is W₁(p, p*)·γ/(1+γ) (the weight of p* "
+                "instead of that of p)"),
+        Control("sqrt_mixing", "the prediction is W₁(p, p*)/√(1+γ), the W₂-type convexity "
+                "factor (W₂² of a mixture is convex in the weights)"),
+    ),
 )
 def mixing_w1(ctx):
     out = []
@@ -155,10 +195,43 @@ def mixing_w1(ctx):
             w, e1 = cr.w1_1d(cr.corrected_cdf(fp, fs, g), fs, bulk=(-60.0, 60.0),
                              full_output=True)
             tol = e0 + e1 + 1e-12
+            factor = 1.0 / (1.0 + g)
+            if ctx.control == "weights_swapped":
+                factor = g / (1.0 + g)
+            elif ctx.control == "sqrt_mixing":
+                factor = 1.0 / math.sqrt(1.0 + g)
             out.append(exact_check(f"{name}, γ={g:g}: W₁(π_γp,p*) ≤ W₁(p,p*)/(1+γ)",
-                                   base / (1.0 + g), w, rtol=0.0, atol=tol, sided="upper"))
-            out.append(exact_check(f"{name}, γ={g:g}: equality in 1-D", base / (1.0 + g), w,
-                                   rtol=0.0, atol=tol))
+                                   base * factor, w, rtol=0.0, atol=tol, sided="upper"))
+            out.append(exact_check(f"{name}, γ={g:g}: equality (a linear identity)",
+                                   base * factor, w, rtol=0.0, atol=tol))
+    # the inequality the proof uses it in (logistic location class, ∂²_θ' log p_θ'(x) =
+    # −2f(x − θ')): |∇²H₂(θ,θ') − ∇²H₁(θ')| ≤ (L/(1+γ))·W₁(p_θ, p_θ*) + Lε, W₁ = |θ − θ*|
+    ll = cr.logistic_location(MIX_1D)
+    pdf = cr.law_pdf(MIX_1D)
+    centre, sd = float(MIX_1D.moments[0][0]), math.sqrt(float(MIX_1D.moments[1][0, 0]))
+    ts = ll.theta_star
+    for g in (0.1, 1.0, 4.0):
+        factor = 1.0 / (1.0 + g)
+        if ctx.control == "weights_swapped":
+            factor = g / (1.0 + g)
+        elif ctx.control == "sqrt_mixing":
+            factor = 1.0 / math.sqrt(1.0 + g)
+        worst = None
+        for dth in (-2.0, -0.5, 0.5, 2.0):
+            for dtp in (-1.0, 0.0, 1.0):
+                tp = ts + dtp
+                e_data = cr._expect(pdf, lambda x, tp=tp: cr._logistic_pdf(x - tp), centre, sd)
+                e_model = cr._expect(cr._logistic_pdf,
+                                     lambda u, d=dth - dtp: cr._logistic_pdf(u + d))
+                e_star = cr._expect(cr._logistic_pdf, lambda u, d=-dtp: cr._logistic_pdf(u + d))
+                lhs = 2.0 * abs((e_model + g * e_star) / (1.0 + g) - e_data)
+                rhs = ll.lipschitz * (factor * abs(dth) + ll.eps)
+                if worst is None or lhs / rhs > worst[0] / worst[1]:
+                    worst = (lhs, rhs, dth, dtp)
+        out.append(exact_check(f"logistic, γ={g:g}: |∇²H₂ − ∇²H₁| ≤ (L/(1+γ))W₁(p_θ,p_θ*) + "
+                               f"Lε (the proof's inequality; worst of 12 (θ, θ') at "
+                               f"θ−θ*={worst[2]:+g}, θ'−θ*={worst[3]:+g})", worst[1], worst[0],
+                               rtol=1e-9, sided="upper"))
     return out
 
 
@@ -174,9 +247,38 @@ _DATA_D = {
 }
 
 
-def fixed_point_measurements(gammas, lambdas=(0.2, 0.5, 1.0, 3.0)):
-    """‖π_γG_λ^∞(θ*) − θ*‖ for the Gaussian class (misspecified p_data, d = 1, 2, 3) and the
-    logistic location model."""
+def _a6_weights(lam, g, control):
+    """(w_model, w_data, w_target) of q = [p_data + λπ_γp_θ]/(1+λ) from Def. 4.1; the control
+    "target_weight_typo" writes the target weight λ/((1+λ)(1+γ)) (γ dropped from it)."""
+    w_data, w_model, w_target = cr._weights(lam, g)
+    if control == "target_weight_typo":
+        w_target = w_model if not math.isinf(g) else 0.0
+    return w_model, w_data, w_target
+
+
+def _logistic_map_gauss_target(theta, law, lam, g):
+    """The logistic map with the corrector pulling toward the moment-matched Gaussian of
+    p_data instead of p_θ* (control "target_gaussian_fit"): root of the weighted score."""
+    pdf = cr.law_pdf(law)
+    m, c = law.moments
+    centre, sd = float(m[0]), math.sqrt(float(c[0, 0]))
+    gauss = stats.norm(centre, sd).pdf
+    w_d, w_m, w_t = cr._weights(lam, g)
+
+    def score(tp):
+        return (w_d * cr._score_data(pdf, tp, centre, sd) + w_m * cr._score_logistic(theta, tp)
+                + w_t * cr._score_data(gauss, tp, centre, sd))
+
+    span = 20.0 * sd + 20.0 + abs(theta - centre)
+    return float(optimize.brentq(score, centre - span, centre + span, xtol=1e-14,
+                                 rtol=4 * EPS64))
+
+
+def fixed_point_measurements(gammas, lambdas=(0.2, 0.5, 1.0, 3.0), control=None):
+    """‖π_γG_λ^∞(θ*) − θ*‖ for the Gaussian class (misspecified p_data, d = 1, 2, 3; the map
+    as the moments of the mixture q, not the closed-form k-map, which has θ* as a fixed point
+    by construction) and the logistic location model. ``control`` injects a defect (see
+    gillman2024.prop_a6.fixed_point)."""
     out = []
     for d, law in _DATA_D.items():
         tm, tc = law.moments
@@ -184,15 +286,19 @@ def fixed_point_measurements(gammas, lambdas=(0.2, 0.5, 1.0, 3.0)):
         scale = 16 * EPS64 * max(1.0, np.max(np.abs(theta_star)))
         for lam in lambdas:
             for g in gammas:
-                m, c = cr.corrected_population_map(tm, tc, tm, tc, lam, g)
+                w = _a6_weights(lam, g, control)
+                m, c = cr._mix_moments(w, [jnp.asarray(tm)] * 3, [jnp.asarray(tc)] * 3)
                 diff = np.max(np.abs(np.asarray(cr.theta_from_gaussian(m, c)) - theta_star))
                 out.append(exact_check(f"Gaussian class d={d}, λ={lam:g}, γ={g:g}: "
                                        "|π_γG^∞(θ*) − θ*|", 0.0, diff, atol=scale))
     ll = cr.logistic_location(MIX_1D)
     for lam in lambdas:
         for g in gammas:
-            val = cr.logistic_location_map(ll.theta_star, MIX_1D, lam, g,
-                                           theta_star=ll.theta_star)
+            if control == "target_gaussian_fit":
+                val = _logistic_map_gauss_target(ll.theta_star, MIX_1D, lam, g)
+            else:
+                val = cr.logistic_location_map(ll.theta_star, MIX_1D, lam, g,
+                                               theta_star=ll.theta_star)
             # root tolerance 1e-14 + quadrature error ~1e-13 over a score slope ≳ 0.1
             out.append(exact_check(f"logistic, mixture p_data, λ={lam:g}, γ={g:g}: "
                                    "|π_γG^∞(θ*) − θ*|", 0.0, abs(val - ll.theta_star),
@@ -210,9 +316,26 @@ def fixed_point_measurements(gammas, lambdas=(0.2, 0.5, 1.0, 3.0)):
     "Gaussian mixture in d = 2), λ ∈ {0.2, 0.5, 1, 3}, γ ∈ {0, 0.5, 2, ∞}, to 16 ulps; the "
     "logistic location model (argmax by Brent's method on the score, Gaussian-mixture "
     "p_data) to 1e-11. (A Gaussian-mixture model class fitted by EM is not implemented.)",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Proposition A.6 (= Bertrand et al. "
+    "2024, Proposition 4, as Gillman restates it)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): for "
+    "every p_data and every λ > 0, π_γG_λ^∞(θ*) = θ*, because π_γ p_θ* = p_θ*, so the map "
+    "equals G_λ^∞(θ*) = θ* (\"Proposition 4 from (Bertrand et al., 2024)\")",
+    scope="two model classes (Gaussian in d = 1, 2, 3 with misspecified p_data, the 1-D "
+    "logistic location class), four λ and four γ; the Gaussian map is computed as the moment "
+    "match of the mixture q from its three components' weights (the weights must sum to 1 "
+    "for θ* to be fixed), not from the closed form µ' = µ* + k(µ − µ*), which is fixed at θ* "
+    "by construction. A corrector pulling toward p_data instead of p_θ* leaves θ* fixed too "
+    "(θ* maximizes E_{p_data} log p_θ'), so that defect is not a control here.",
+    controls=(
+        Control("target_weight_typo", "the Gaussian map's target weight is λ/((1+λ)(1+γ)) "
+                "instead of λγ/((1+λ)(1+γ)) (the weights no longer sum to 1)"),
+        Control("target_gaussian_fit", "the logistic corrector pulls toward the moment-matched "
+                "Gaussian of p_data instead of the class's best fit p_θ*"),
+    ),
 )
 def prop_a6(ctx):
-    return fixed_point_measurements((0.0, 0.5, 2.0, math.inf))
+    return fixed_point_measurements((0.0, 0.5, 2.0, math.inf), control=ctx.control)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +434,30 @@ def _richardson_fd(fn, x, h):
     return (4 * d2 - d1) / 3, abs(d2 - d1)
 
 
-def jacobian_measurements(gammas, lambdas=(0.3, 1.0, 4.0), dims=(1, 2, 3)):
+def _a7_formula(a, c, lam, g, control=None):
+    """Lemma A.7-II, eq. 23: (I + λA⁻¹C)⁻¹(λ/(1+γ))A⁻¹C; the controls of
+    gillman2024.lemma_a7.jacobian inject a defect into it."""
+    if control is None or control not in ("gamma_inside", "no_inverse_factor"):
+        return cr.lemma_a7_jacobian(a, c, lam, g)
+    a, c = np.atleast_2d(a), np.atleast_2d(c)
+    r = np.linalg.solve(a, c)
+    scale = 0.0 if math.isinf(g) else lam / (1.0 + g)
+    if control == "no_inverse_factor":
+        return scale * r
+    return np.linalg.solve(np.eye(a.shape[0]) + scale * r, scale * r)  # gamma_inside
+
+
+def _logistic_b_c(theta_star, h=1e-2):
+    """B = ∂_θ∂_θ' E_{x∼p_θ} log f(x − θ') and C = ∂²_θ' E_{x∼p_θ} log f(x − θ') at (θ*, θ*)
+    for the logistic location class, by Richardson central differences of the cross score
+    S(θ, θ') = ∂_θ' E_{p_θ} log f(x − θ') = E_{p_θ} tanh((x − θ')/2) (quadrature); returns
+    (B, C, error scale)."""
+    b, eb = _richardson_fd(lambda th: cr._score_logistic(th, theta_star), theta_star, h)
+    c, ec = _richardson_fd(lambda tp: cr._score_logistic(theta_star, tp), theta_star, h)
+    return b, c, eb + ec
+
+
+def jacobian_measurements(gammas, lambdas=(0.3, 1.0, 4.0), dims=(1, 2, 3), control=None):
     out = []
     for d in dims:
         law = _DATA_D[d]
@@ -326,7 +472,7 @@ def jacobian_measurements(gammas, lambdas=(0.3, 1.0, 4.0), dims=(1, 2, 3)):
             for g in gammas:
                 k = cr.population_contraction(lam, g)
                 jac = cr.population_map_jacobian(theta_star, tm, tc, lam, g)
-                lem = cr.lemma_a7_jacobian(a, c, lam, g)
+                lem = _a7_formula(a, c, lam, g, control)
                 out.append(exact_check(f"d={d}, λ={lam:g}, γ={g:g}: autodiff J(θ*) vs Lemma "
                                        "A.7", 0.0, np.max(np.abs(jac - lem)), atol=1e-8))
                 out.append(exact_check(f"d={d}, λ={lam:g}, γ={g:g}: J(θ*) vs k·I", 0.0,
@@ -337,12 +483,17 @@ def jacobian_measurements(gammas, lambdas=(0.3, 1.0, 4.0), dims=(1, 2, 3)):
                                        "implicit (Lemma A.7-I)", 0.0,
                                        np.max(np.abs(j_far - j_imp)), atol=1e-8))
     ll = cr.logistic_location(MIX_1D)
-    out.append(exact_check("logistic: B = −C", ll.c, -ll.b, rtol=0.0, atol=0.0))
+    # B and C by differentiating the cross-expectation (not the hard-coded ±1/3)
+    b_fd, c_fd, err_bc = _logistic_b_c(ll.theta_star)
+    out.append(exact_check("logistic: B = −C (both by finite differences of the cross score)",
+                           -c_fd, b_fd, rtol=0.0, atol=10 * err_bc + 1e-9))
+    out.append(exact_check("logistic: C (finite differences) = −2∫f² = −1/3", ll.c, c_fd,
+                           rtol=0.0, atol=10 * err_bc + 1e-9))
     for lam in lambdas:
         for g in gammas:
             fd, err = _richardson_fd(lambda th, lam=lam, g=g: cr.logistic_location_map(
                 th, MIX_1D, lam, g, theta_star=ll.theta_star), ll.theta_star, 1e-2)
-            lem = float(cr.lemma_a7_jacobian(ll.a, ll.c, lam, g)[0, 0])
+            lem = float(_a7_formula(ll.a, c_fd, lam, g, control)[0, 0])
             out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: finite-difference J(θ*) "
                                    "vs Lemma A.7", lem, fd, rtol=0.0, atol=10 * err + 1e-9))
     return out
@@ -363,12 +514,32 @@ def jacobian_measurements(gammas, lambdas=(0.3, 1.0, 4.0), dims=(1, 2, 3)):
     "implicit-function Jacobian vs the explicit one at θ ≠ θ*; the logistic location model "
     "(A ≠ C): the Jacobian of the numerically solved map by central differences with a "
     "Richardson step (tolerance 10× the difference of two step sizes) vs Lemma A.7's formula. "
-    "λ ∈ {0.3, 1, 4}, γ ∈ {0, 1, 5} (quick: d = 2, λ ∈ {0.3, 4}, γ ∈ {0, 5}).",
+    "λ ∈ {0.3, 1, 4}, γ ∈ {0, 1, 5} (quick: d = 2, λ ∈ {0.3, 4}, γ ∈ {0, 5}). Logistic B "
+    "and C by Richardson differences of the cross score E_{p_θ} tanh((x − θ')/2) in θ and θ'.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Lemma A.7 I–II (eq. 22–23); the "
+    "Gaussian-class value k·I is derived (reference notes §4.2)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): with "
+    "A := ∇²_{θ'θ'}H₁(θ')|_{θ*}, B := ∇²_{θ,θ'}E_{x∼p_θ}[log p_θ'(x)]|_{θ*,θ*}, C := "
+    "∇²_{θ'θ'}E_{x∼p_θ}[log p_θ'(x)]|_{θ*,θ*}: (I) near θ*, J(πG(θ)) = "
+    "−(∇²_{θ'θ'}H(θ, πG(θ)))⁻¹·λ∇²_{θ,θ'}H₂(θ, πG(θ)) (eq. 22); (II) ∇²_{θ,θ'}H₂(θ*,θ*) = "
+    "B/(1+γ) and B = −C, hence J(πG(θ*)) = (I + λA⁻¹C)⁻¹·(λ/(1+γ))·A⁻¹C (eq. 23)",
+    scope="two model classes: the Gaussian class (d = 1, 2, 3, misspecified p_data), where A = "
+    "C so the formula reduces to k·I and (I + λA⁻¹C)⁻¹ is a scalar — the formula's matrix "
+    "structure (order of the factors, a transposition) is not resolved, since A⁻¹C = I; and "
+    "the 1-D logistic location class, where A ≠ C and the scalar formula is checked against "
+    "finite differences of the numerically solved map. Quick mode: d = 2 only.",
+    controls=(
+        Control("gamma_inside", "eq. 23 with the factor 1/(1+γ) also inside the inverse: "
+                "(I + (λ/(1+γ))A⁻¹C)⁻¹(λ/(1+γ))A⁻¹C"),
+        Control("no_inverse_factor", "eq. 23 with the factor (I + λA⁻¹C)⁻¹ dropped (the "
+                "first-order term (λ/(1+γ))A⁻¹C only)"),
+    ),
 )
 def lemma_a7_jacobian(ctx):
     if ctx.quick:
-        return jacobian_measurements((0.0, 5.0), lambdas=(0.3, 4.0), dims=(2,))
-    return jacobian_measurements((0.0, 1.0, 5.0))
+        return jacobian_measurements((0.0, 5.0), lambdas=(0.3, 4.0), dims=(2,),
+                                     control=ctx.control)
+    return jacobian_measurements((0.0, 1.0, 5.0), control=ctx.control)
 
 
 @claim(
@@ -379,16 +550,47 @@ def lemma_a7_jacobian(ctx):
     provenance="paper",
     method="logistic location model (L = 1/(3√3) globally, α = 2E_{p_data} f(x − θ*), exact "
     "1-D ε = W₁(p_θ*, p_data)) for p_data ∈ {N(0, 1), N(0, 9), a Gaussian mixture, "
-    "Student-t(5)}: |C/A| against the bound (one-sided, rtol 1e-9 for quadrature); Gaussian "
-    "class and mean-only model: ‖A⁻¹C‖ = 1 ≤ 1 + Lε/α exactly (A = C).",
+    "Student-t(5)}: |C/A| against the bound (one-sided, rtol 1e-9 for quadrature), the proof's "
+    "step |C − A| ≤ Lε (one-sided) and the lower side |A⁻¹C| ≥ 1 − Lε/α that the same step "
+    "gives (derived); C = −2∫f² by quadrature against −1/3; Gaussian class and mean-only "
+    "model: ‖A⁻¹C‖ = 1 ≤ 1 + Lε/α exactly (A = C).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Lemma A.7 III (eq. 24) and its "
+    "proof step ‖C − A‖ ≤ L d_W(p_θ*, p_data) = Lε, ‖A⁻¹‖ ≤ 1/α",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): "
+    "‖A⁻¹C‖ ≤ 1 + Lε/α (eq. 24), via ‖C − A‖ ≤ L d_W(p_θ*, p_data) = Lε and ‖A⁻¹‖ ≤ 1/α",
+    scope="the 1-D logistic location class with four p_data (the only class here where L is "
+    "finite and A ≠ C) and the Gaussian class (A = C, so the bound holds with ‖A⁻¹C‖ = 1 "
+    "whatever L and ε). The bound's slack on the four laws is small (the excess |A⁻¹C| − 1 "
+    "is 48–71 % of Lε/α in absolute value), so a factor 2 in L is resolved; a lower side "
+    "1 − Lε/α, not stated in the paper, is added because two of the four laws have "
+    "|A⁻¹C| < 1.",
+    controls=(
+        Control("lipschitz_half", "L = sup|f'| = 1/(6√3), the Lipschitz constant of f rather "
+                "than of ∂²_θ log p_θ = −2f(x − θ) (the factor 2 dropped)"),
+        Control("eps_mean_gap", "ε is the gap |E_{p_data}x − E_{p_θ*}x| between the means "
+                "(a lower bound on W₁ in 1-D) instead of W₁(p_θ*, p_data)"),
+    ),
 )
 def lemma_a7_norm(ctx):
     out = []
+    # C = −2∫f² by quadrature (the closed form −1/3 is what logistic_location returns)
+    c_quad = -2.0 * integrate.quad(lambda u: float(cr._logistic_pdf(u)) ** 2, -np.inf,
+                                   np.inf, epsabs=1e-14)[0]
+    out.append(exact_check("logistic: C = −2∫f² (quadrature) = −1/3", -1.0 / 3.0, c_quad,
+                           rtol=1e-12))
     for name, law in LOGISTIC_LAWS.items():
         ll = cr.logistic_location(law)
+        lip = ll.lipschitz / 2.0 if ctx.control == "lipschitz_half" else ll.lipschitz
+        eps = ll.eps
+        if ctx.control == "eps_mean_gap":  # the logistic p_θ* has mean θ*
+            eps = abs(float(law.moments[0][0]) - ll.theta_star)
+        ratio = abs(c_quad / ll.a)
         out.append(exact_check(f"logistic, {name}: |A⁻¹C| ≤ 1 + Lε/α",
-                               1.0 + ll.lipschitz * ll.eps / ll.alpha, abs(ll.c / ll.a),
-                               rtol=1e-9, sided="upper"))
+                               1.0 + lip * eps / ll.alpha, ratio, rtol=1e-9, sided="upper"))
+        out.append(exact_check(f"logistic, {name}: |A⁻¹C| ≥ 1 − Lε/α (derived lower side)",
+                               1.0 - lip * eps / ll.alpha, ratio, rtol=1e-9, sided="lower"))
+        out.append(exact_check(f"logistic, {name}: |C − A| ≤ Lε (the proof's step)",
+                               lip * eps, abs(c_quad - ll.a), rtol=1e-9, sided="upper"))
     for d in (1, 2) if ctx.quick else (1, 2, 3):
         tm, tc = _DATA_D[d].moments
         a, _, c = cr.lemma_a7_matrices(tm, tc, tm, tc)
@@ -416,11 +618,28 @@ def lemma_a7_norm(ctx):
     "draws of "
     "(α, ε, L, λ, γ) with λ(1 + εL/α) < 1: the number of draws where the two truth values "
     "differ (draws within 1e-9 relative of the boundary excluded) must be 0.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, proof of Theorem A.8, eq. 40–41 "
+    "(ρ(λ) of eq. 38)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): with "
+    "ρ(λ) := λ(α + εL)/(α − λ(α + εL)) (eq. 38), ρ(λ)/(1+γ) < 1 ⇔ λ(1 + εL/α) < "
+    "(1+γ)/(2+γ) (eq. 40–41, clearing denominators)",
+    scope="an algebraic equivalence, checked symbolically (the cleared forms differ by the "
+    "positive factor α(2+γ)) and on random constants; it restricts to λ(1 + εL/α) < 1, "
+    "where ρ is positive and the Neumann-series step of the proof is valid (beyond it ρ < 0 "
+    "and ρ/(1+γ) < 1 holds vacuously, so the equivalence as written needs that restriction)",
+    controls=(
+        Control("bertrand_times_one_plus_gamma", "the stability threshold is Bertrand's 1/2 "
+                "scaled by (1+γ): λ(1 + εL/α) < (1+γ)/2"),
+        Control("rho_dropped_eps_l", "ρ's denominator α − λ(α + εL) written α − λα (the εL "
+                "term dropped there)"),
+    ),
 )
 def stability_equivalence(ctx):
     ratio = get_derivation("correction_rho_stability").lambdify().ratio
     alpha, gam = sp.symbols("alpha gamma", positive=True)
-    sym_ok = float(sp.simplify(ratio - alpha * (gam + 2)) == 0)
+    factor = alpha * (gam + 1) if ctx.control == "bertrand_times_one_plus_gamma" else (
+        alpha * (gam + 2))
+    sym_ok = float(sp.simplify(ratio - factor) == 0)
     key = jax.random.key(ctx.seed)
     u = np.asarray(jax.random.uniform(key, (ctx.size(20_000, 5_000), 5)))
     a = 10 ** (-2 + 4 * u[:, 0])
@@ -435,8 +654,15 @@ def stability_equivalence(ctx):
         if abs(cond_value - 1.0) < 1e-9:
             continue
         used += 1
-        lhs = cr.contraction_bound(la, gi, ai, ei, li) < 1.0
-        mismatch += int(lhs != cr.stability_condition(la, gi, ai, ei, li))
+        if ctx.control == "rho_dropped_eps_l":
+            lhs = la * (ai + ei * li) / (ai - la * ai) / (1.0 + gi) < 1.0
+        else:
+            lhs = cr.contraction_bound(la, gi, ai, ei, li) < 1.0
+        if ctx.control == "bertrand_times_one_plus_gamma":
+            cond = la * (1.0 + ei * li / ai) < (1.0 + gi) / 2.0
+        else:
+            cond = cr.stability_condition(la, gi, ai, ei, li)
+        mismatch += int(lhs != cond)
     return [
         exact_check("sympy: cleared forms differ by α(2+γ)", 1.0, sym_ok, rtol=0.0),
         exact_check(f"mismatches over {used} random draws", 0.0, float(mismatch), rtol=0.0),
@@ -450,66 +676,115 @@ def _dist(theta, theta_star):
 _A8_TS = (1, 2, 3, 5, 10, 20, 30)
 
 
-def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45)):
+def _h_gauss(tp, theta, dm, dc, tm, tc, lam, tw):
+    """H(θ, θ') = E_{p_data} log p_θ' + λ[(1 − t)E_{p_θ} log p_θ' + t E_{p_θ*} log p_θ'],
+    t = γ/(1+γ), written from Def. 4.1 and eq. 10–11 with the closed-form Gaussian expected
+    log-likelihood of each component (no mixture weights, no k)."""
+    m, c = cr.theta_to_gaussian(theta, tm.shape[0])
+    return (cr.expected_loglik_gaussian(tp, dm, dc)
+            + lam * ((1.0 - tw) * cr.expected_loglik_gaussian(tp, m, c)
+                     + tw * cr.expected_loglik_gaussian(tp, tm, tc)))
+
+
+@jax.jit
+def _newton_map(theta, dm, dc, tm, tc, lam, tw):
+    """π_γG_λ^∞(θ) for the Gaussian class as the argmax of H(θ, ·) by 25 Newton steps from
+    θ' = θ (autodiff gradient and Hessian): an independent route to the closed-form k-map."""
+    grad, hess = jax.grad(_h_gauss), jax.hessian(_h_gauss)
+
+    def step(_, tp):
+        args = (tp, theta, dm, dc, tm, tc, lam, tw)
+        return tp - jnp.linalg.solve(hess(*args), grad(*args))
+
+    return jax.lax.fori_loop(0, 25, step, theta)
+
+
+def _a8_q(lam, g, consts, control):
+    """The bound's factor ρ(λ)/(1+γ); the control "bound_gamma_squared" divides by (1+γ)²."""
+    q = cr.contraction_bound(lam, g, *consts)
+    if control == "bound_gamma_squared" and not math.isinf(g):
+        q /= 1.0 + g
+    return q
+
+
+def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45), control=None):
     """Theorem A.8 on the Gaussian class (ε = 0) and the logistic location model.
 
-    Iterates are computed in absolute coordinates, so ‖θ_t − θ*‖ carries a rounding error of
-    a few ulps of ‖θ*‖: each comparison allows 8·eps·(‖θ*‖ + 1)·√p, and the measured rate is
-    taken at the last t where the distance still exceeds 1e-7."""
+    The Gaussian map is the argmax of H(θ, ·) by Newton's method (:func:`_newton_map`), not
+    the closed form µ' = µ* + k(µ − µ*) whose k is the predicted rate; its Jacobian at θ* by
+    central differences. Iterates are computed in absolute coordinates, so ‖θ_t − θ*‖
+    carries a rounding error of a few ulps of ‖θ*‖: each comparison allows
+    8·eps·(‖θ*‖ + 1)·√p, and the measured rate is taken at the last t where the distance
+    still exceeds 1e-6. ``control`` injects a defect (see gillman2024.thm_a8.contraction)."""
     out = []
     tm, tc = np.array([0.5, -0.3]), np.array([[1.5, 0.3], [0.3, 0.8]])
     theta_star = np.asarray(cr.theta_from_gaussian(tm, tc))
-    rounding = 8 * EPS64 * (np.linalg.norm(theta_star) + 1.0) * math.sqrt(theta_star.size)
+    p = theta_star.size
+    rounding = 8 * EPS64 * (np.linalg.norm(theta_star) + 1.0) * math.sqrt(p)
     dm, dc = np.array([0.05, -0.04]), np.array([[0.03, 0.01], [0.01, -0.02]])
+    gauss_consts = (1.0, 0.0, 0.0)
     for lam in lambdas:
         for g in gammas:
-            if not cr.stability_condition(lam, g, 1.0, 0.0, 0.0):
+            if not cr.stability_condition(lam, g, *gauss_consts):
                 continue
-            q = cr.contraction_bound(lam, g, 1.0, 0.0, 0.0)
+            tw = 1.0 if math.isinf(g) else g / (1.0 + g)
+
+            def fmap(th, lam=lam, tw=tw):
+                return np.asarray(_newton_map(jnp.asarray(th), tm, tc, tm, tc, lam, tw))
+
+            q = _a8_q(lam, g, gauss_consts, control)
             k = cr.population_contraction(lam, g)
-            jac = cr.population_map_jacobian(theta_star, tm, tc, lam, g)
-            out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: ‖J(θ*)‖₂ ≤ ρ/(1+γ)", q,
-                                   np.linalg.norm(jac, 2), rtol=1e-12, sided="upper"))
-            m, c = tm + dm, tc + dc
-            d0 = _dist(cr.theta_from_gaussian(m, c), theta_star)
+            if control == "rate_ratio_for_fraction":
+                k *= 1.0 + lam  # λ/(1+γ): the ratio λ used as the synthetic fraction
+            h = 1e-4
+            jac = np.stack([(fmap(theta_star + h * e) - fmap(theta_star - h * e)) / (2 * h)
+                            for e in np.eye(p)], axis=1)
+            out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: ‖J(θ*)‖₂ (differences of "
+                                   "the Newton map) ≤ ρ/(1+γ)", q, np.linalg.norm(jac, 2),
+                                   rtol=1e-12, atol=1e-9, sided="upper"))
+            th = np.asarray(cr.theta_from_gaussian(tm + dm, tc + dc))
+            d0 = _dist(th, theta_star)
             dists = [d0]
             for _ in range(max(_A8_TS) + 40):
-                m, c = cr.corrected_population_map(m, c, tm, tc, lam, g)
-                dists.append(_dist(cr.theta_from_gaussian(m, c), theta_star))
+                th = fmap(th)
+                dists.append(_dist(th, theta_star))
             for t in _A8_TS:
                 out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}, t={t}: ‖θ_t−θ*‖ ≤ "
-                                       "(ρ/(1+γ))^t‖θ₀−θ*‖",
-                                       cr.theorem_a8_bound(t, d0, lam, g, 1.0, 0.0, 0.0),
-                                       dists[t], rtol=1e-12, atol=rounding, sided="upper"))
+                                       "(ρ/(1+γ))^t‖θ₀−θ*‖", q**t * d0, dists[t], rtol=1e-12,
+                                       atol=rounding, sided="upper"))
             if k > 0:
                 # θ_t − θ* = k^t (v − k^t w): the per-step ratio is k(1 + O(k^t)) (derived)
                 v = np.concatenate([dm, np.asarray(cr.theta_from_gaussian(
                     np.zeros(2), dc + np.outer(dm, dm)))[2:]])
                 w = np.concatenate([np.zeros(2), np.asarray(cr.theta_from_gaussian(
                     np.zeros(2), np.outer(dm, dm)))[2:]])
-                t = max(i for i in range(len(dists) - 1) if dists[i + 1] > 1e-7)
+                t = max(i for i in range(len(dists) - 1) if dists[i + 1] > 1e-6)
                 nw, nv = np.linalg.norm(w), np.linalg.norm(v)
                 tol = 2 * k**t * nw / (nv - k**t * nw) + 2 * rounding / dists[t + 1]
-                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: measured rate "
+                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: observed rate "
                                        f"‖θ_{{t+1}}−θ*‖/‖θ_t−θ*‖ (t={t}) = k", k,
                                        dists[t + 1] / dists[t], rtol=tol))
+                out.append(exact_check(f"Gaussian, λ={lam:g}, γ={g:g}: J(θ*) (differences) = "
+                                       "k·I", 0.0, np.max(np.abs(jac - k * np.eye(p))),
+                                       atol=1e-8))
     ll = cr.logistic_location(MIX_1D)
     consts = (ll.alpha, ll.eps, ll.lipschitz)
     for lam in (0.1, 0.3, 0.4):
         for g in gammas:
             if not cr.stability_condition(lam, g, *consts):
                 continue
-            q = cr.contraction_bound(lam, g, *consts)
-            jac = abs(float(cr.lemma_a7_jacobian(ll.a, ll.c, lam, g)[0, 0]))
-            out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: |J(θ*)| ≤ ρ/(1+γ)", q, jac,
-                                   rtol=1e-12, sided="upper"))
+            q = _a8_q(lam, g, consts, control)
+            jac, err = _richardson_fd(lambda x, lam=lam, g=g: cr.logistic_location_map(
+                x, MIX_1D, lam, g, theta_star=ll.theta_star), ll.theta_star, 1e-2)
+            out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: |J(θ*)| (differences of "
+                                   "the solved map) ≤ ρ/(1+γ)", q, abs(jac), rtol=1e-12,
+                                   atol=10 * err + 1e-9, sided="upper"))
             th, d0 = ll.theta_star + 0.3, 0.3
             for t in range(1, 7):
                 th = cr.logistic_location_map(th, MIX_1D, lam, g, theta_star=ll.theta_star)
                 # each map evaluation is exact to ~1e-12 (root 1e-14, quadrature ~1e-13)
                 out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}, θ₀=θ*+0.3, t={t}: "
-                                       "|θ_t−θ*| ≤ (ρ/(1+γ))^t|θ₀−θ*|",
-                                       cr.theorem_a8_bound(t, d0, lam, g, *consts),
+                                       "|θ_t−θ*| ≤ (ρ/(1+γ))^t|θ₀−θ*|", q**t * d0,
                                        abs(th - ll.theta_star), rtol=0.0, atol=1e-11 * t,
                                        sided="upper"))
     return out
@@ -527,16 +802,40 @@ def thm_a8_measurements(gammas, lambdas=(0.1, 0.3, 0.45)):
     kind="bound",
     provenance="paper",
     method="Gaussian class with Gaussian p_data (ε = 0, so εL = 0 whatever L on a bounded "
-    "domain): autodiff Jacobian norm, iterations of the exact map from θ₀ near θ* against "
+    "domain), the map as the argmax of H(θ, ·) by Newton's method: its Jacobian norm by "
+    "central differences (h = 1e-4), iterations from θ₀ near θ* against "
     "the bound at t ∈ {1, 2, 3, 5, 10, 20, 30} (allowing 8 ulps of ‖θ*‖ for rounding); the "
-    "measured per-step rate at the last t with ‖θ_t − θ*‖ > 1e-7 against k with the derived "
-    "remainder 2k^t‖w‖/(‖v‖ − k^t‖w‖) plus rounding; logistic location model with the Gaussian-"
-    "mixture p_data (α, ε, L from logistic_location): Lemma A.7's |J| and 6 iterations of the "
-    "numerically solved map from θ* + 0.3. λ ∈ {0.1, 0.3, 0.45 (0.4 logistic)}, γ ∈ "
+    "observed per-step rate at the last t with ‖θ_t − θ*‖ > 1e-6 against k with the derived "
+    "remainder 2k^t‖w‖/(‖v‖ − k^t‖w‖) plus rounding, and the Jacobian against k·I; logistic "
+    "location model with the Gaussian-mixture p_data (α, ε, L from logistic_location): "
+    "|J| by Richardson differences of the numerically solved map and 6 iterations of it "
+    "from θ* + 0.3. λ ∈ {0.1, 0.3, 0.45 (0.4 logistic)}, γ ∈ "
     "{0.5, 2, 10, ∞} where the stability condition holds.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem A.8 (eq. 37–39); the "
+    "Gaussian-class rate k is derived (reference notes §4.2)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): "
+    "under Assumptions A.3, A.4, if λ(1 + εL/α) < (1+γ)/(2+γ) then ‖∇_θπ_γG_λ^∞(θ*)‖₂ ≤ "
+    "(1/(1+γ))·λ(α + εL)/(α − λ(α + εL)) < 1 (eq. 37), and ∃ δ > 0 such that ‖θ₀ − θ*‖ ≤ δ "
+    "implies θ_t → θ*, with ‖θ_t − θ*‖ ≤ (ρ(λ)/(1+γ))^t‖θ₀ − θ*‖ (eq. 39), ρ(λ) := "
+    "λ(α + εL)/(α − λ(α + εL)) (eq. 38)",
+    scope="two 1-parameter-family settings: the 2-D Gaussian class with Gaussian p_data "
+    "(ε = 0; α = 1 is used in ρ, the Gaussian class having no global L — with ε = 0 the "
+    "εL term vanishes whatever L on a bounded domain) and the 1-D logistic location class "
+    "with a Gaussian-mixture p_data (α, ε, L all exact). The Gaussian map is computed by "
+    "Newton's method on H(θ, ·) written from Def. 4.1 (not the closed-form k-map); its "
+    "Jacobian and the rate are measured by central differences and by the observed "
+    "contraction of 70 iterates, and compared with the derived k = λ/((1+λ)(1+γ)) (the "
+    "theorem's bound ρ/(1+γ) is not tight: slack (1+λ)/(1 − λ) for the Gaussian class). "
+    "θ₀ is within 0.1 of θ* (a local theorem).",
+    controls=(
+        Control("rate_ratio_for_fraction", "the predicted rate is λ/(1+γ) (the synthetic ratio "
+                "λ used as the synthetic fraction λ/(1+λ))"),
+        Control("bound_gamma_squared", "the bound's factor is ρ(λ)/(1+γ)² instead of "
+                "ρ(λ)/(1+γ)"),
+    ),
 )
 def thm_a8(ctx):
-    return thm_a8_measurements((0.5, 2.0, 10.0, math.inf))
+    return thm_a8_measurements((0.5, 2.0, 10.0, math.inf), control=ctx.control)
 
 
 @claim(
@@ -553,6 +852,21 @@ def thm_a8(ctx):
     "λ_max at γ ∈ {0, …, ∞} for εL/α ∈ {0, 0.3, 2}: the closed forms at 0 and ∞ (rtol "
     "1e-15), strict increase on a γ grid, and the stability condition true at "
     "λ_max(1 − 1e-9) and false at λ_max(1 + 1e-9).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 / A.8 stability "
+    "condition, the discussion after Theorem 4.3 and Conjecture 4.7",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): the "
+    "condition is λ(1 + εL/α) < (1+γ)/(2+γ); at γ = 0 it is Bertrand et al.'s λ(1 + εL/α) < "
+    "1/2; on γ → ∞ the paper writes \"lim_{γ→∞}(1+γ)/(2+γ) = 1, which is twice as large as "
+    "the bound when γ = 0\" (partial evidence for Conjecture 4.7)",
+    scope="λ_max(γ) = (1+γ)/((2+γ)(1 + εL/α)) is the algebraic solution of the stated "
+    "condition (derived, not printed in the paper); checked at three values of εL/α on a "
+    "10-point γ grid (strict increase on the grid only) and at ±1e-9 relative around the "
+    "threshold",
+    controls=(
+        Control("bertrand_times_one_plus_gamma", "λ_max = (1+γ)/(2(1 + εL/α)): Bertrand's 1/2 "
+                "scaled by (1+γ)"),
+        Control("alpha_dropped", "λ_max = (1+γ)/((2+γ)(1 + εL)): α dropped from εL/α"),
+    ),
 )
 def lambda_max_claim(ctx):
     der = get_derivation("correction_lambda_max")
@@ -561,7 +875,13 @@ def lambda_max_claim(ctx):
     grid = [0.0, 0.01, 0.1, 0.5, 1.0, 3.0, 10.0, 100.0, 1e4, math.inf]
     for r in (0.0, 0.3, 2.0):
         alpha, eps, lip = 1.5, r * 1.5, 1.0
-        lm = [cr.lambda_max(g, alpha, eps, lip) for g in grid]
+        if ctx.control == "bertrand_times_one_plus_gamma":
+            lm = [(1.0 + g) / (2.0 * (1.0 + eps * lip / alpha)) for g in grid]
+        elif ctx.control == "alpha_dropped":
+            lm = [(1.0 if math.isinf(g) else (1.0 + g) / (2.0 + g)) / (1.0 + eps * lip)
+                  for g in grid]
+        else:
+            lm = [cr.lambda_max(g, alpha, eps, lip) for g in grid]
         out.append(exact_check(f"εL/α={r:g}: λ_max(0) = 1/(2(1+εL/α))", 0.5 / (1 + r), lm[0],
                                rtol=4 * EPS64))
         out.append(exact_check(f"εL/α={r:g}: λ_max(∞) = 2λ_max(0)", 2 * lm[0], lm[-1],
@@ -743,6 +1063,28 @@ def assumption_423(ctx):
     return assumption_measurements(ctx, 1.0)
 
 
+def sup_error_cdf(x, n, gamma, radius=RADIUS, membership=True):
+    """Exact CDF of sup_{|θ|≤R} |π_γG_λⁿ(θ) − π_γG_λ^∞(θ)| for the mean-only loop (derived):
+    the error is A + cθ with A ~ N(0, 1/N) independent of c = (M₁ − mq)/N, M₁ ~ Bin(m, q),
+    q = 1/(1+γ), so the sup is |A| + R|M₁ − mq|/N and
+    P(sup ≤ x) = Σ_k P(M₁ = k)·(2Φ(√N(x − R|k − mq|/N)) − 1)₊. ``membership=False`` drops
+    the membership term (the law of the uncorrected error |A|)."""
+    m = int(round(MEAN_LAMBDA * n))
+    big = n + m
+    q = 1.0 / (1.0 + gamma)
+    ks = np.arange(m + 1)
+    shift = radius * np.abs(ks - m * q) / big if membership else np.zeros(m + 1)
+    inner = 2.0 * stats.norm.cdf(math.sqrt(big) * (x - shift)) - 1.0
+    return float(np.sum(stats.binom.pmf(ks, m, q) * np.clip(inner, 0.0, None)))
+
+
+def sup_error_quantile(level, n, gamma, membership=True):
+    """The exact ``level``-quantile of :func:`sup_error_cdf` (Brent's method)."""
+    return float(optimize.brentq(lambda x: sup_error_cdf(x, n, gamma,
+                                                         membership=membership) - level,
+                                 0.0, 10.0, xtol=1e-14))
+
+
 @claim(
     id="gillman2024.prop_b2",
     paper=PAPER,
@@ -755,22 +1097,54 @@ def assumption_423(ctx):
     provenance="paper",
     method="mean-only 1-D loop, λ = 0.4, U = [−1.5, 1.5] (d_U = 1.5): with the "
     "reparametrized sampler, G_λⁿ(θ) − G_λⁿ(θ*) = (m/N)(θ − θ*) exactly, so B = λ/(1+λ) "
-    "(checked on the draws to 1e-12); Assumption B.1's constants fitted on γ = 0 one-step "
-    "errors (stream seed + 1); fresh γ ∈ {1, 5} one-step errors (seed) for n ∈ {25, 50, 100, "
-    "200}, δ ∈ {0.01, 0.1}: exact binomial tests of P(sup error ≤ c·d_U + τ_n(δ)) ≥ 1 − δ.",
+    "(measured as the difference of pooled means of drawn samples at θ and θ*, 1000 draws, "
+    "to 1e-12); Assumption B.1's constants fitted on γ = 0 one-step errors (stream seed + 1); "
+    "fresh γ ∈ {1, 5} one-step errors (seed) for n ∈ {25, 50, 100, 200}, δ ∈ {0.01, 0.1}: "
+    "exact binomial tests of P(sup error ≤ c·d_U + τ_n(δ)) ≥ 1 − δ, and (the power of the "
+    "claim) two-sided exact binomial tests of P(sup error ≤ its exact (1 − δ)-quantile) = "
+    "1 − δ, the law of the sup error being exact (derived, sup_error_cdf).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Appendix B, Proposition B.2 "
+    "(eq. 49), with Assumption B.1 (= Bertrand et al.'s Assumption 3, eq. 48)",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): if "
+    "B.1 holds and ∃ B < ∞ with ‖G_λⁿ(θ) − G_λⁿ(θ*)‖ < B‖θ − θ*‖ for all n and θ near θ*, "
+    "then w.p. 1 − δ, ∀θ ∈ U, ∀n: ‖π_γG_λⁿ(θ) − π_γG_λ^∞(θ)‖ ≤ c·d_U + ε_OPT + "
+    "(a/√n)√log(b/δ) (eq. 49), d_U = sup_{θ∈U}‖θ − θ*‖, c = 2B + ρ(λ)(2+γ)/(1+γ)",
+    scope="one model (mean-only 1-D Gaussian, α = 1, ε = L = 0, so ρ = λ/(1 − λ) = 2/3), "
+    "λ = 0.4, γ ∈ {1, 5}, four n, two δ, U = θ* ± 1.5; per n, not uniformly in n. The bound "
+    "holds trivially here: c·d_U alone (2.36 at γ = 1, 2.02 at γ = 5) is 5–20× the "
+    "(1 − δ)-quantile of the sup error (0.11–0.51), and even τ_n(δ) fitted on the uncorrected "
+    "errors covers the corrected ones (≥ 96 % at δ = 0.1), so no plausible defect in c is "
+    "resolvable by the bound; the bound comes within a factor 2 of tight only for d_U ≲ "
+    "0.05, where it reduces to τ_n(δ), i.e. to Assumption B.1 itself. The claim's power "
+    "comes from the added exact-law comparisons of the same quantity and from the measured B.",
+    controls=(
+        Control("membership_noise_dropped", "the predicted law of the corrected sup error "
+                "omits the corrector's random membership term R|M₁ − mq|/N (the uncorrected "
+                "law, as if B.1's error carried over to π_γ unchanged)"),
+        Control("b_ratio_for_fraction", "B = λ (the synthetic ratio) instead of the synthetic "
+                "fraction λ/(1+λ)"),
+    ),
 )
 def prop_b2(ctx):
     reps = ctx.size(20_000, 5_000)
     fit0 = fitted_tau(ctx.seed + 1, 0.0, reps)
     big_b = MEAN_LAMBDA / (1.0 + MEAN_LAMBDA)
-    # the coupling: G^n(θ) − G^n(θ*) = (Σx + Σz + mθ)/N − (Σx + Σz)/N = (m/N)θ for every draw
-    key = jax.random.key(ctx.seed)
-    sx, sz = np.asarray(jax.random.normal(key, (2, 1000)))
+    if ctx.control == "b_ratio_for_fraction":
+        big_b = MEAN_LAMBDA
+    # B measured on drawn samples: pooled means at θ and θ* with the same real points x and
+    # the same synthetic noise z (synthetic points θ + z), differenced
     n, m = 50, 20
-    g_theta = (sx[:, None] + sz[:, None] + m * GRID[None, :]) / (n + m)
-    g_star = (sx + sz)[:, None] / (n + m)
-    dev = np.max(np.abs((g_theta - g_star) - big_b * GRID[None, :]))
-    out = [exact_check("‖Gⁿ(θ) − Gⁿ(θ*)‖ = B|θ − θ*| with B = λ/(1+λ)", 0.0, dev, atol=1e-12)]
+    rng = np.random.default_rng(ctx.seed)
+    x = rng.standard_normal((1000, n))
+    z = rng.standard_normal((1000, m))
+    g_star = np.concatenate([x, z], axis=1).mean(axis=1)
+    dev = 0.0
+    for th in GRID:
+        g_theta = np.concatenate([x, th + z], axis=1).mean(axis=1)
+        dev = max(dev, float(np.max(np.abs((g_theta - g_star) - big_b * th))))
+    out = [exact_check("‖Gⁿ(θ) − Gⁿ(θ*)‖ = B|θ − θ*| with B = λ/(1+λ) (drawn samples)", 0.0,
+                       dev, atol=1e-12)]
+    membership = ctx.control != "membership_noise_dropped"
     for gamma in (1.0, 5.0):
         c = cr.prop_b2_constant(big_b, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0)
         for n_val in FIT_N:
@@ -780,6 +1154,11 @@ def prop_b2(ctx):
                 out.append(fraction_check(f"γ={gamma:g}, n={n_val}, δ={dl:g}: P(err ≤ c·d_U + "
                                           "τ_n(δ)) ≥ 1−δ", fresh <= bound, 1.0 - dl,
                                           sided="lower"))
+                quant = sup_error_quantile(1.0 - dl, n_val, gamma, membership=membership)
+                out.append(fraction_check(f"γ={gamma:g}, n={n_val}: P(err ≤ exact "
+                                          f"{1 - dl:g}-quantile {quant:.4g}) = {1 - dl:g} "
+                                          f"(bound/quantile {bound / quant:.3g})",
+                                          fresh <= quant, 1.0 - dl))
     return out
 
 
@@ -925,6 +1304,130 @@ def _gauss_expected_loglik_1d(mu_p, var_p, mean, var):
     return -0.5 * (math.log(2 * math.pi * var_p) + (var + (mean - mu_p) ** 2) / var_p)
 
 
+def _map_weights(lam, g, control):
+    """(w_data, w_model, w_target) of the score whose root is the map; the control
+    "map_weights_swapped" swaps the model and target weights (π_γ read as π_{1/γ})."""
+    w_d, w_m, w_t = cr._weights(lam, g)
+    if control == "map_weights_swapped":
+        w_m, w_t = w_t, w_m
+    return w_d, w_m, w_t
+
+
+def _logistic_map_variant(theta, law, lam, g, theta_star, control):
+    """The logistic map as the root of its score, with a control's defect injected
+    ("map_target_p_data": the corrector pulls toward p_data; "map_weights_swapped")."""
+    pdf = cr.law_pdf(law)
+    m, c = law.moments
+    centre, sd = float(m[0]), math.sqrt(float(c[0, 0]))
+    w_d, w_m, w_t = _map_weights(lam, g, control)
+
+    def score(tp):
+        target = (cr._score_data(pdf, tp, centre, sd) if control == "map_target_p_data"
+                  else cr._score_logistic(theta_star, tp))
+        return w_d * cr._score_data(pdf, tp, centre, sd) + w_m * cr._score_logistic(
+            theta, tp) + w_t * target
+
+    span = 20.0 * sd + 20.0 + abs(theta - centre)
+    return float(optimize.brentq(score, centre - span, centre + span, xtol=1e-14,
+                                 rtol=4 * EPS64))
+
+
+# Student-t location class p_θ(x) = t_ν(x − θ), ν = 2: log p_θ' is not concave in θ'
+# (∂²_θ' log p = −(ν+1)(ν − u²)/(ν + u²)² > 0 for |u| > √ν), so H(θ, ·) can have several
+# local maxima; p_data = ½t₂(x − ½) + ½t₂(x + ½) (symmetric: θ* = 0, misspecified: ε > 0)
+T_NU = 2.0
+_T2_LAW = stats.t(T_NU)
+
+
+def _t_data_pdf(x):
+    return 0.5 * _T2_LAW.pdf(x - 0.5) + 0.5 * _T2_LAW.pdf(x + 0.5)
+
+
+def _t_data_cdf(x):
+    x = np.asarray(x, dtype=np.float64)
+    return 0.5 * _T2_LAW.cdf(x - 0.5) + 0.5 * _T2_LAW.cdf(x + 0.5)
+
+
+def _t_score(u):
+    """∂_θ' log t_ν(x − θ') at u = x − θ'."""
+    return (T_NU + 1.0) * u / (T_NU + u * u)
+
+
+@lru_cache(maxsize=1)
+def t_location_constants():
+    """(θ*, α, ε, L) of the t₂ location class for the symmetric p_data above: θ* the root of
+    E_{p_data} score (Brent, bracket [−1, 1.3] around the symmetric centre 0), α =
+    −E_{p_data} ∂²_θ log p_θ at θ*, ε = W₁(p_θ*, p_data) (1-D quadrature), L = sup_u
+    |∂_u ∂²_θ log t_ν(u)| = sup_u |2(ν+1)u(3ν − u²)/(ν + u²)³| (bounded scalar search on
+    [0, √ν], where the maximum lies)."""
+    ts = optimize.brentq(lambda th: cr._expect(_t_data_pdf, lambda x: _t_score(x - th)),
+                         -1.0, 1.3, xtol=1e-14)
+    alpha = cr._expect(_t_data_pdf, lambda x: (T_NU + 1.0) * (T_NU - (x - ts) ** 2)
+                       / (T_NU + (x - ts) ** 2) ** 2)
+    eps = cr.w1_1d(lambda x: _T2_LAW.cdf(np.asarray(x, dtype=np.float64) - ts), _t_data_cdf,
+                   bulk=(-60.0, 60.0))
+    lip = -optimize.minimize_scalar(
+        lambda u: -abs(2 * (T_NU + 1) * u * (3 * T_NU - u * u) / (T_NU + u * u) ** 3),
+        bounds=(0.0, math.sqrt(T_NU)), method="bounded", options={"xatol": 1e-12}).fun
+    return float(ts), float(alpha), float(eps), float(lip)
+
+
+def _t_h_score(tp, theta, lam, g, ts, control=None):
+    """∂_θ' H(θ, θ') / (1+λ) for the t₂ location class (quadrature); the map's root with a
+    control's defect when ``control`` is given."""
+    w_d, w_m, w_t = _map_weights(lam, g, control)
+    data = cr._expect(_t_data_pdf, lambda x: _t_score(x - tp))
+    target = data if control == "map_target_p_data" else cr._expect(
+        _T2_LAW.pdf, lambda u: _t_score(u + ts - tp))
+    return w_d * data + w_m * cr._expect(_T2_LAW.pdf, lambda u: _t_score(u + theta - tp)) + (
+        w_t * target)
+
+
+def _t_local_maxima(theta, lo, hi, lam, g, ts, points=201):
+    """The local maximizers of H(θ, ·) in (lo, hi): the + → − zero crossings of ∂_θ'H on a
+    ``points`` grid, each refined by Brent's method to 1e-13."""
+    grid = np.linspace(lo, hi, points)
+    vals = np.array([_t_h_score(tp, theta, lam, g, ts) for tp in grid])
+    return [optimize.brentq(lambda v: _t_h_score(v, theta, lam, g, ts), grid[i],
+                            grid[i + 1], xtol=1e-13)
+            for i in range(points - 1) if vals[i] > 0.0 >= vals[i + 1]]
+
+
+def t_uniqueness_measurements(control=None):
+    """Prop. A.5(B) on the non-concave t₂ location class, on both sides of the margin."""
+    ts, alpha, eps, lip = t_location_constants()
+    out = []
+    for lam, g in ((1.0, 0.0), (1.0, 1.0)):
+        # the largest U the condition allows: −α(1+λ) + λL(d_U/(1+γ) + ε) = 0
+        d_max = (alpha * (1.0 + lam) / (lam * lip) - eps) * (1.0 + g)
+        d_u = 0.99 * d_max
+        margin = cr.prop_a5_margin(lam, g, alpha, eps, lip, d_u)
+        out.append(exact_check(f"t₂, λ={lam:g}, γ={g:g}, d_U={d_u:.3g} (0.99 of the largest "
+                               "allowed): margin < 0", 0.0, margin, rtol=0.0, sided="upper"))
+        for th in (ts - d_u, ts, ts + d_u):
+            found = _t_local_maxima(th, ts - d_u, ts + d_u, lam, g, ts)
+            out.append(exact_check(f"t₂, λ={lam:g}, γ={g:g}, θ=θ*{th - ts:+.3g}: number of "
+                                   "local maxima of H(θ,·) in U", 1.0, float(len(found)),
+                                   rtol=0.0))
+            target = optimize.brentq(
+                lambda v, th=th, lam=lam, g=g: _t_h_score(v, th, lam, g, ts, control),
+                ts - 30.0, ts + 30.0, xtol=1e-14)
+            out.append(exact_check(f"t₂, λ={lam:g}, γ={g:g}, θ=θ*{th - ts:+.3g}: |argmax in U "
+                                   "− map|", 0.0, float(np.max(np.abs(np.array(found) - target))
+                                                        if found else np.inf),
+                                   atol=ARGMAX_TOL))
+    # beyond the margin (12× the largest allowed d_U): the class does have several local
+    # maxima there, so the search above can see non-uniqueness (not a claim of the paper)
+    lam, g = 1.0, 0.0
+    d_far = 12.0 * (alpha * (1.0 + lam) / (lam * lip) - eps)
+    found = _t_local_maxima(ts + d_far, ts - d_far, ts + d_far, lam, g, ts)
+    out.append(exact_check(f"t₂, λ=1, γ=0, d_U={d_far:.3g} (margin "
+                           f"{cr.prop_a5_margin(lam, g, alpha, eps, lip, d_far):.3g} > 0), "
+                           "θ = θ* + d_U: ≥ 2 local maxima in U (the search has power)", 2.0,
+                           float(len(found)), rtol=0.0, sided="lower"))
+    return out
+
+
 @claim(
     id="gillman2024.prop_a5.uniqueness",
     paper=PAPER,
@@ -941,7 +1444,36 @@ def _gauss_expected_loglik_1d(mu_p, var_p, mean, var):
     "result) must return one point, equal to the map (Brent root of the score) to 1e-9. "
     "Full-covariance Gaussian (1-D, parameters (µ', log σ'²)): the condition cannot be "
     "evaluated (no global L) but the multi-start maxima coincide with the moment match to "
-    "1e-9; λ ∈ {0.3, 2}, γ ∈ {0, 1}.",
+    "1e-9; λ ∈ {0.3, 2}, γ ∈ {0, 1}. Student-t₂ location class (non-concave log-likelihood), "
+    "p_data = ½t₂(x − ½) + ½t₂(x + ½) (α, ε, L computed): U = θ* ± 0.99·d_max, d_max the "
+    "largest d_U the condition allows, λ = 1, γ ∈ {0, 1}; for θ ∈ {θ* ± d_U, θ*} the local "
+    "maxima of H(θ, ·) in U (zero crossings of ∂H on a 201-point grid, refined by Brent) must "
+    "be exactly one, equal to the root of the score over θ* ± 30 (1e-9); and at d_U = "
+    "12·d_max (margin > 0) at least two local maxima must be found (the search's power).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Proposition A.5 (B) and the "
+    "sufficient condition used in its proof",
+    exact_statement="paraphrased from the reference notes' transcription of v3 (tag [G]): if "
+    "εL < α, then for all λ > 0 and θ in a small enough U there is a unique local maximizer "
+    "π_γG_λ^∞(θ) of H(θ, ·) in U; the proof uses −α(1+λ) + λL(d_U/(1+γ) + ε) < 0, d_U = "
+    "sup_{θ∈U} d_W(p_θ*, p_θ), and the paper then writes \"guaranteed … by α > Lε and d_U ≤ "
+    "α(1+γ)/λ\" (the notes flag the missing L as an apparent typo)",
+    scope="three 1-D classes. The logistic location and 1-D Gaussian objectives are strictly "
+    "concave, so uniqueness holds there whatever the condition says (those rows only check "
+    "the map); the Student-t₂ location class is not concave and does have several local "
+    "maxima of H(θ, ·) in U for large d_U (found at 12× the largest d_U the condition "
+    "allows). On it the condition is sufficient with a wide margin: with this p_data "
+    "uniqueness in U first fails between 8× and 10× the allowed d_U (λ = 1, γ = 0; "
+    "for the well-specified t₂: 6–8×), so a wrong constant in the condition that changes the "
+    "allowed d_U by less than ~8× (e.g. 1/(1+γ) vs 1/(1+γ)², ε dropped, the printed "
+    "d_U ≤ α(1+γ)/λ) cannot be resolved by uniqueness, and the controls are defects of the "
+    "map (the claimed unique maximizer) instead. 'Small enough U' is read as the U the "
+    "stated condition allows.",
+    controls=(
+        Control("map_target_p_data", "the map's corrector pulls toward p_data instead of "
+                "p_θ* (the root of the score with p_data as the target component)"),
+        Control("map_weights_swapped", "the map's model and target weights are swapped "
+                "(λγ/((1+λ)(1+γ)) on p_θ, λ/((1+λ)(1+γ)) on p_θ*)"),
+    ),
 )
 def prop_a5(ctx):
     out = []
@@ -953,7 +1485,12 @@ def prop_a5(ctx):
             out.append(exact_check(f"logistic, λ={lam:g}, γ={g:g}: Prop. A.5(B) margin < 0",
                                    0.0, margin, rtol=0.0, sided="upper"))
             for th in (ll.theta_star - 1.0, ll.theta_star, ll.theta_star + 1.0):
-                target = cr.logistic_location_map(th, MIX_1D, lam, g, theta_star=ll.theta_star)
+                if ctx.control in ("map_target_p_data", "map_weights_swapped"):
+                    target = _logistic_map_variant(th, MIX_1D, lam, g, ll.theta_star,
+                                                   ctx.control)
+                else:
+                    target = cr.logistic_location_map(th, MIX_1D, lam, g,
+                                                      theta_star=ll.theta_star)
                 found = []
                 for s0 in starts:
                     def neg(v, th=th, lam=lam, g=g):
@@ -1006,6 +1543,7 @@ def prop_a5(ctx):
             out.append(exact_check(f"Gaussian 1-D, λ={lam:g}, γ={g:g}: max over starts "
                                    "|argmax − moment match|", 0.0,
                                    float(np.max(np.abs(found - target))), atol=ARGMAX_TOL))
+    out.extend(t_uniqueness_measurements(ctx.control))
     return out
 
 
