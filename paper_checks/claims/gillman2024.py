@@ -22,8 +22,14 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, stats
 
-from paper_checks.claim import Measurement, claim
-from paper_checks.claims._common import exact_check, fraction_check, mean_check, simulate
+from paper_checks.claim import Control, Measurement, claim
+from paper_checks.claims._common import (
+    exact_check,
+    fraction_check,
+    ks_check,
+    mean_check,
+    simulate,
+)
 from paper_checks.stats import mean_se, z_one_sided
 from theory import correction as cr
 from theory.derivations import get_derivation
@@ -669,20 +675,115 @@ _THM43_METHOD = (
 )
 
 
+_EXACT_GAMMAS = (0.5, 1.0, 3.0)
+_EXACT_TS = (1, 5, 50)
+_TARGET_SHIFT = 0.1  # σ₀ units: the smallest target error the exact law should resolve
+
+
+def exact_mean_law(gamma, t_max=MEAN_T, temperature=1.0):
+    """The exact law of the deterministic-split mean-only loop (derived; checked against the
+    engine in gillman2024.thm4.3 itself).
+
+    With m₁ = round(m/(1+γ)) model points, c = m₁/N (N = n + m) and µ* = 0, the update is
+    θ_t = c·θ_{t−1} + (n/N)·x̄ + η_t, η_t ~ N(0, (τm₁ + m₂)/N²) independent of the past (the
+    synthetic noise; τ the temperature of the model draws), and θ₀ = x̄ ~ N(0, σ₀²/n).
+    Hence θ_t = B_t·x̄ + (noise) with B_t = c·B_{t−1} + n/N (B₀ = 1) and conditional variance
+    V_t = c²V_{t−1} + (τm₁ + m₂)/N² (V₀ = 0): given the real sample θ_t ~ N(B_t x̄, V_t), and
+    unconditionally θ_t ~ N(0, B_t²/n + V_t). Returns (B, V) for t = 0 … t_max and Δ, the
+    coefficient of a shift s of the corrector's target mean (θ_t moves by s·Δ_t exactly,
+    Δ_t = c·Δ_{t−1} + m₂/N, Δ₀ = 0)."""
+    n, m = MEAN_N, MEAN_M
+    big = n + m
+    m1 = round(m / (1.0 + gamma)) if math.isfinite(gamma) else 0
+    m2 = m - m1
+    c = m1 / big
+    b, v, dl = [1.0], [0.0], [0.0]
+    for _ in range(t_max):
+        b.append(c * b[-1] + n / big)
+        v.append(c * c * v[-1] + (temperature * m1 + m2) / big**2)
+        dl.append(c * dl[-1] + m2 / big)
+    return np.array(b), np.array(v), np.array(dl)
+
+
+def thm43_exact_measurements(ctx):
+    """The exact law of |θ_t − θ*| in the deterministic-split mean-only loop (the engine),
+    at γ ∈ _EXACT_GAMMAS; the controls are injected into the loop's inputs."""
+    out = []
+    z = stats.norm.isf(DELTA / 2.0)
+    for g in _EXACT_GAMMAS:
+        g_loop = 1.0 / g if ctx.control == "weights_swapped" else g
+        fields = dict(dim=1, n_real=MEAN_N, synthetic_ratio=MEAN_LAMBDA, data="mix",
+                      model="gaussian_mean", correction_strength=g_loop,
+                      correction_split="deterministic", generations=MEAN_T,
+                      replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0))
+        if ctx.control == "real_data_dropped":
+            fields.update(data="replace", n_synthetic=MEAN_M)
+        if ctx.control == "synthetic_variance_scaled":
+            fields.update(temperature=2.0)
+        th = np.asarray(simulate(ctx, **fields).means[:, :, 0])
+        b, v, shift = exact_mean_law(g)
+        if ctx.control == "target_shifted":
+            # the engine has no separate target knob: the loop is affine in the corrector's
+            # target mean with the deterministic coefficient Δ_t, so this is the loop run
+            # with µ* = 0.1σ₀ (same draws) while the prediction keeps θ* = 0
+            th = th + _TARGET_SHIFT * shift[None, :]
+        for t in _EXACT_TS:
+            q = math.sqrt(b[t] ** 2 / MEAN_N + v[t]) * z
+            out.append(fraction_check(f"exact law, γ={g:g}, t={t}: P(|θ_t−θ*| ≤ q_{{1−δ}} = "
+                                      f"{q:.4g}) = 1−δ", np.abs(th[:, t]) <= q, 1.0 - DELTA))
+            out.append(ks_check(f"exact law, γ={g:g}, t={t}: (θ_t − B_t θ₀)/√V_t ~ N(0, 1) "
+                                "given the real sample", (th[:, t] - b[t] * th[:, 0])
+                                / math.sqrt(v[t]), stats.norm.cdf))
+    return out
+
+
 @claim(
     id="gillman2024.thm4.3",
     paper=PAPER,
     statement=(
         "Theorem 4.3: under Assumption 4.2 and λ(1 + εL/α) < (1+γ)/(2+γ), with probability "
         "≥ 1 − δ, ‖θ_tⁿ − θ*‖ ≤ τ_n(δ/t)Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + (ρ(λ)/(1+γ))^t‖θ₀ⁿ − θ*‖ "
-        "for each t."
+        "for each t; beside the bound, the exact law of ‖θ_tⁿ − θ*‖ in the same loop (derived)."
     ),
     kind="bound",
     provenance="paper",
-    method=_THM43_METHOD + " γ = 1.",
+    method=_THM43_METHOD + " γ = 1. The bound holds with 2–6× slack (reported) and cannot "
+    "see a wrong loop by itself, so the same quantity is also tested against its exact law "
+    "(derived, exact_mean_law): the engine's mean-only loop with the deterministic split "
+    "(m₁ = round(m/(1+γ)) model points; same n, λ, T, replicates), γ ∈ {0.5, 1, 3} "
+    "(common random numbers across γ), t ∈ {1, 5, 50}: the fraction of replicates with "
+    "|θ_t − θ*| ≤ the exact (1−δ)-quantile √(B_t²/n + V_t)·z_{1−δ/2} (exact binomial test, "
+    "two-sided, = 1 − δ) and a KS test of the conditional pivot (θ_t − B_t θ₀)/√V_t against "
+    "N(0, 1) (θ₀ = x̄, the real sample's mean).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 (= Theorem A.11), "
+    "eq. 7 and eq. 44",
+    exact_statement="Transcribed in the reference notes [G] from the paper: \"Fix λ ∈ R_{>0}, "
+    "γ ∈ R_{≥0}. Iteration θ_{t+1}^n = π_γG_λ^n(θ_t^n); Assumption 4.2 (1)–(3). Fix δ ∈ (0,1). "
+    "If θ_0 is sufficiently close to θ* and λ(1 + εL/α) < (1+γ)/(2+γ), then ρ(λ)/(1+γ) < 1 "
+    "and, with probability 1 − δ, ‖θ_t^n − θ*‖ ≤ τ_n(δ/t)·Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + "
+    "(ρ(λ)/(1+γ))^t·‖θ_0^n − θ*‖ (eq. 7), with τ_n(δ/t) = ε_OPT + (a/√n)·sqrt(log(bt/δ)) "
+    "(eq. 44)\", \"for all t > 0\"; ρ(λ) = λ(α + εL)/(α − λ(α + εL)) (eq. 38).",
+    scope="One model where every hypothesis is exact: the 1-D mean-only Gaussian (α = 1, L = 0, "
+    "ε = 0), n = 50, λ = 0.4, δ = 0.1, θ₀ the real-data fit; the bound with fitted (a, b, "
+    "ε_OPT) at γ = 1 only (random membership), per fixed t (not uniform in t). The bound is "
+    "loose (slack 2–6×): it would also hold for many wrong loops; the power comes from the "
+    "exact-law comparisons, which use the deterministic split (with random membership θ_t is "
+    "a binomial mixture of Gaussians, exact only given the membership counts, which the "
+    "engine does not expose). The target-shift control is injected through the loop's exact "
+    "linearity in the target mean (no engine knob shifts the target alone).",
+    controls=(
+        Control("target_shifted", "the corrector's target mean is 0.1σ₀ while the prediction "
+                "keeps θ* = 0"),
+        Control("real_data_dropped", "the loop refits on the m synthetic points only "
+                "(data='replace'), the real set used only at generation 0"),
+        Control("synthetic_variance_scaled", "the model's synthetic draws have variance ×2 "
+                "(temperature 2)"),
+        Control("weights_swapped", "the loop runs at strength 1/γ (target weight 1/(1+γ) and "
+                "model weight γ/(1+γ))"),
+    ),
 )
 def thm43(ctx):
-    return thm43_measurements(ctx, 1.0)
+    return thm43_measurements(ctx, 1.0) + thm43_exact_measurements(ctx)
 
 
 def analytic_tau_constants(gamma):
