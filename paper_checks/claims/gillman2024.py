@@ -14,6 +14,7 @@ dynamics (the exact map and its Jacobian) are checked.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache, partial
 
 import jax
@@ -1131,42 +1132,45 @@ def prop_a5(ctx):
 # row 17: Def. C.2 / Example C.6 (point-wise histogram corrector)
 # --------------------------------------------------------------------------------------------
 
-_C6 = {"sigma1": 1.5, "sigma2": 1.0, "gamma": 1.0}
+_C6 = {"mean": 0.0, "sd": 1.5, "target_mean": 0.0, "target_sd": 1.0}
+_C6_SIZES = (100, 1_000, 10_000)
+_C6_GAMMAS = (0.5, 3.0)
 
 
-@partial(jax.jit, static_argnames=("n_max",))
-def _c6_ks(keys, n, *, n_max):
-    """KS distances between the corrected sample Π(Xⁿ) of Example C.6 (1-D) and π_γ p_θ,
-    one per key; n ≤ n_max is traced (the first n of n_max draws are used: one compilation).
+@lru_cache(maxsize=16)
+def _c6_runner(n, bins):
+    """jit: per key, the exact KS distance between the library's HistogramCorrector output
+    Π(Xⁿ) (strength γ_c, ``bins`` equal bins) and the CDF of π_γ p_θ at strength γ_r (1-D).
+    The keys and draws are those of simulations.correctors.sup_distance_over_n."""
+    from simulations.correctors import get_corrector
+    from theory.projection_strength import mixture_cdf
 
-    x ~ N(0, σ₁²) (the current model, n points); a histogram of the x's with ⌈√n⌉ equal bins
-    over their range; y_i from (hist + γ N(0, σ₂²))/(1+γ): with probability 1/(1+γ) a
-    uniform point in the bin of a uniformly chosen x_j, else N(0, σ₂²). Exact KS distance
-    of the y's to the CDF (Φ(v/σ₁) + γΦ(v/σ₂))/(1+γ).
-    """
-    s1, s2, g = _C6["sigma1"], _C6["sigma2"], _C6["gamma"]
+    corrector = get_corrector("histogram", bins=bins)
 
-    def one(key):
-        valid = jnp.arange(n_max) < n
-        bins = jnp.ceil(jnp.sqrt(n))
-        k_x, k_j, k_w, k_u, k_z = jax.random.split(key, 5)
-        x = s1 * jax.random.normal(k_x, (n_max,))
-        lo = jnp.min(jnp.where(valid, x, jnp.inf))
-        hi = jnp.max(jnp.where(valid, x, -jnp.inf))
-        width = (hi - lo) / bins
-        which = jnp.clip(jnp.floor((x - lo) / width), 0, bins - 1)
-        pick = which[jax.random.randint(k_j, (n_max,), 0, n)]
-        from_hist = lo + (pick + jax.random.uniform(k_w, (n_max,))) * width
-        y = jnp.where(jax.random.uniform(k_u, (n_max,)) < 1.0 / (1.0 + g), from_hist,
-                      s2 * jax.random.normal(k_z, (n_max,)))
-        y = jnp.sort(jnp.where(valid, y, jnp.inf))  # the n valid points first
-        cdf = (jax.scipy.stats.norm.cdf(y / s1) + g * jax.scipy.stats.norm.cdf(y / s2)) / (1 + g)
-        i = jnp.arange(1, n_max + 1)
-        upper = jnp.where(valid, i / n - cdf, -jnp.inf)
-        lower = jnp.where(valid, cdf - (i - 1) / n, -jnp.inf)
-        return jnp.maximum(jnp.max(upper), jnp.max(lower))
+    def one(key, gamma_c, gamma_r):
+        mean, sd = _C6["mean"], _C6["sd"]
+        tm, tsd = jnp.asarray([_C6["target_mean"]]), jnp.asarray([[_C6["target_sd"]]])
+        k_x, k_c = jax.random.split(key)
+        x = mean + sd * jax.random.normal(k_x, (n, 1), jnp.float64)
+        y = jnp.sort(corrector.apply(k_c, x, tm, tsd, gamma_c)[:, 0])
+        f = mixture_cdf(y, mean, sd, _C6["target_mean"], _C6["target_sd"], gamma_r)
+        i = jnp.arange(1, n + 1, dtype=y.dtype)
+        return jnp.maximum(jnp.max(i / n - f), jnp.max(f - (i - 1) / n))
 
-    return jax.vmap(one)(keys)
+    return jax.jit(lambda keys, gc, gr: jax.lax.map(lambda k: one(k, gc, gr), keys))
+
+
+def _c6_bins(n, ctx):
+    """⌈√n⌉ equal bins (bins shrink like n^{-1/2}); the fixed_bins control keeps 10."""
+    return 10 if ctx.control == "fixed_bins" else math.isqrt(n - 1) + 1
+
+
+def _c6_ks(ctx, n, gamma, reps):
+    gamma_c = 1.0 / gamma if ctx.control == "weights_swapped" else gamma
+    base = jax.random.fold_in(jax.random.key(ctx.seed), n)
+    keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(reps))
+    run = _c6_runner(n, _c6_bins(n, ctx))
+    return np.asarray(run(keys, jnp.float64(gamma_c), jnp.float64(gamma)))
 
 
 @claim(
@@ -1174,44 +1178,78 @@ def _c6_ks(keys, n, *, n_max):
     paper=PAPER,
     statement=(
         "Def. C.2 / Example C.6: the histogram-mixture point-wise corrector is valid: "
-        "E sup_v |Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)| → 0 as n → ∞ (bins shrinking)."
+        "E sup_v |Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)| → 0 as n → ∞ (bins shrinking); with ⌈√n⌉ bins "
+        "at the sampling rate n^{−1/2} (derived)."
     ),
     kind="limit",
     provenance="paper",
-    method="1-D, p_θ = N(0, 1.5²), p_θ* = N(0, 1), γ = 1, ⌈√n⌉ bins; replicate means of the "
-    "exact KS distance at n ∈ {10², 10³, 10⁴} (400 replicates, quick 100); each decrease "
-    "between consecutive n strictly positive (lower confidence bound > 0, independent "
-    "samples) and the log-log slope of the mean against n (delta-method SE) negative "
-    "(upper confidence bound < 0).",
+    method="the library's corrector (simulations.correctors.HistogramCorrector, exact mixture "
+    "sampling), 1-D, p_θ = N(0, 1.5²), p_θ* = N(0, 1), γ ∈ {0.5, 3}, ⌈√n⌉ bins over the "
+    "sample's range; the exact KS distance of the corrected sample to π_γ p_θ at "
+    "n ∈ {10², 10³, 10⁴} (400 replicates, quick 100; keys and draws as "
+    "simulations.correctors.sup_distance_over_n, which must give the same mean at n = 10² "
+    "to 1e-12). Each decrease between consecutive n strictly positive (lower confidence "
+    "bound > 0, independent samples) and the log-log slope of the mean against n "
+    "(least squares over the three n, delta-method SE) equal to −½ (two-sided): with √n "
+    "bins the histogram's interpolation error is O(1/n), so E sup = c/√n (1 + O(n^{−1/2})) "
+    "(derived).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Definition C.2 (eq. 51) and "
+    "Example C.6 (eq. 53)",
+    exact_statement="Paraphrased from the reference notes [G] (not verbatim): Def. C.2: Π is "
+    "a valid point-wise correction for p_θ if ∃ γ ∈ [0, ∞] with lim_{n→∞} E_{Xⁿ∼p_θⁿ} sup_v "
+    "‖Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)‖ → 0 (eq. 51). Example C.6: G₁ = N(0, σ₁²I_d), G₂ = "
+    "N(0, σ₂²I_d); given x₁..x_n ∼ G₁ draw y₁..y_n ∼ (Ĝ₁⁽ⁿ⁾ + γG₂)/(1+γ), Ĝ₁⁽ⁿ⁾ the "
+    "empirical pdf of the x's (\"in practice … a histogram\"), a random permutation σ, "
+    "Π^γ(x_i) := y_σ(i); by a uniform law of large numbers (eq. 53) this is a valid "
+    "point-wise correction with distribution-wise counterpart π_γ.",
+    scope="d = 1, one (σ₁, σ₂) pair, γ ∈ {0.5, 3}, three n; the limit is checked as strict "
+    "decrease plus a measured rate −½ (a finite-n statement, stronger than the paper's "
+    "limit, derived for ⌈√n⌉ bins); the paper's histogram has unspecified bins (the "
+    "authors' code: 10 per axis, which does not converge: the fixed_bins control). At these "
+    "n the slope is not exactly −½: E KS·√n still grows slowly (measured with 2000 "
+    "replicates: slope −0.489 at γ = 0.5, −0.497 at γ = 3), a bias of about 1 SE in quick "
+    "mode and 2 SE in full mode, inside the resolution (±0.03 full).",
+    controls=(
+        Control("weights_swapped", "the corrector runs at strength 1/γ (histogram weight "
+                "γ/(1+γ), target 1/(1+γ)) while the reference is π_γ p_θ"),
+        Control("fixed_bins", "10 bins at every n (the authors' setting) instead of "
+                "shrinking bins"),
+    ),
 )
 def example_c6(ctx):
+    from simulations.correctors import sup_distance_over_n
+
     reps = ctx.size(400, 100)
-    sizes = (100, 1_000, 10_000)
-    key = jax.random.key(ctx.seed)
-    ks = {}
-    for n in sizes:
-        keys = jax.random.split(jax.random.fold_in(key, n), reps)
-        # sizes up to 10⁴ share one compilation (masked); larger sizes get their own
-        ks[n] = np.asarray(_c6_ks(keys, n, n_max=max(n, 10_000)))
-    k_cmp = len(sizes) - 1 + 1
-    out = []
-    for n0, n1 in zip(sizes[:-1], sizes[1:], strict=True):
-        m0, s0 = mean_se(ks[n0])
-        m1, s1 = mean_se(ks[n1])
-        se = math.sqrt(s0**2 + s1**2)
-        z = z_one_sided(1e-6 / k_cmp)
-        out.append(Measurement(f"E KS(n={n0}) − E KS(n={n1}) − z·SE > 0 "
-                               f"({m0:.4g} → {m1:.4g})", float(np.finfo(float).tiny),
-                               float(m0 - m1 - z * se), None, "lower"))
-    logn = np.log(np.array(sizes, dtype=float))
-    means = np.array([ks[n].mean() for n in sizes])
-    ses = np.array([ks[n].std(ddof=1) / math.sqrt(reps) for n in sizes])
-    c = (logn - logn.mean()) / np.sum((logn - logn.mean()) ** 2)
-    slope = float(c @ np.log(means))
-    slope_se = float(math.sqrt(np.sum((c * ses / means) ** 2)))
+    k_cmp = len(_C6_GAMMAS) * len(_C6_SIZES) + len(_C6_GAMMAS)
     z = z_one_sided(1e-6 / k_cmp)
-    out.append(Measurement(f"log-log slope of E KS vs n + z·SE < 0 (slope {slope:.3f} ± "
-                           f"{slope_se:.3f})", 0.0, slope + z * slope_se, None, "upper"))
+    out = []
+    for g in _C6_GAMMAS:
+        ks = {n: _c6_ks(ctx, n, g, reps) for n in _C6_SIZES}
+        n0 = _C6_SIZES[0]
+        lib = sup_distance_over_n([n0], g, corrector="histogram", bins=_c6_bins(n0, ctx),
+                                  replicates=reps, seed=ctx.seed, mean=_C6["mean"],
+                                  sd=_C6["sd"], target_mean=_C6["target_mean"],
+                                  target_sd=_C6["target_sd"])
+        # the library runs the corrector at γ itself: compare it with the unswapped run
+        own = (_c6_ks(replace(ctx, control=None), n0, g, reps)
+               if ctx.control == "weights_swapped" else ks[n0])
+        out.append(exact_check(f"γ={g:g}, n={n0}: mean KS = sup_distance_over_n", lib.mean[0],
+                               float(own.mean()), rtol=1e-12))
+        for a, b in zip(_C6_SIZES[:-1], _C6_SIZES[1:], strict=True):
+            m0, s0 = mean_se(ks[a])
+            m1, s1 = mean_se(ks[b])
+            se = math.sqrt(s0**2 + s1**2)
+            out.append(Measurement(f"γ={g:g}: E KS(n={a}) − E KS(n={b}) − z·SE > 0 "
+                                   f"({m0:.4g} → {m1:.4g})", float(np.finfo(float).tiny),
+                                   float(m0 - m1 - z * se), None, "lower"))
+        logn = np.log(np.array(_C6_SIZES, dtype=float))
+        means = np.array([ks[n].mean() for n in _C6_SIZES])
+        ses = np.array([ks[n].std(ddof=1) / math.sqrt(reps) for n in _C6_SIZES])
+        c = (logn - logn.mean()) / np.sum((logn - logn.mean()) ** 2)
+        slope = float(c @ np.log(means))
+        slope_se = float(math.sqrt(np.sum((c * ses / means) ** 2)))
+        out.append(Measurement(f"γ={g:g}: log-log slope of E KS vs n = −½", -0.5, slope,
+                               slope_se))
     return out
 
 
