@@ -1277,34 +1277,56 @@ def example_c6(ctx):
     "points of every past generation j — not data='accumulate'): figures.gillman2024.toy_w2. "
     "γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, 2, 5}, common random numbers across γ; per replicate "
     "the mean W₂ over generations 100…T (T = 500, 100 replicates; quick: T = 150, 40 "
-    "replicates). Each consecutive pair: no significant increase (one-sided paired test); "
-    "γ = 0 vs γ = 5: the decrease is strictly positive (lower confidence bound > 0).",
+    "replicates). Each consecutive pair: a strictly positive paired decrease (lower "
+    "confidence bound > 0); γ = 0 vs γ = 5: the same.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, §5 and Fig. 2 (Gaussian toy); "
+    "the authors' code nate-gillman/self-correcting-self-consuming "
+    "exp_scripts/gaussian_toy_example.py (HEAD 97d1ea7)",
+    exact_statement="Transcribed in the reference notes [G]: \"We logarithmically accrue "
+    "synthetic data points to simulate the case of fine-tuning. We obtain the updated model "
+    "parameters θ_{t+1}^{50} by computing the sample mean and covariance on this augmented "
+    "dataset.\" Fig. 2: W₂ between N(0, I₂) and N(µ_t, Σ_t) vs generation for several γ, "
+    "λ = 0.5; larger γ is more stable and converges to a better W₂; \"even a very small "
+    "increase in γ can improve performance over the baseline\" (no numeric values: the "
+    "figure is an image).",
+    scope="the ideal corrector π_γ instead of the authors' histogram rejection sampler; the "
+    "qualitative ordering only (no values to compare: Fig. 2 is an image), as strict "
+    "improvement of the mean W₂ over generations 100…T for each consecutive γ of the grid, "
+    "with and without the authors' accumulation; 2-D, n = 50, 25 synthetic points.",
+    controls=(
+        Control("weights_swapped", "each loop runs at strength 1/γ (γ = 0 → ∞): target "
+                "weight 1/(1+γ)"),
+    ),
 )
 def fig2_toy(ctx):
     from figures.gillman2024 import TOY_GAMMAS, toy_w2
 
     reps = ctx.size(100, 40)
     gens = 500 if not ctx.quick else 150
+    if ctx.control == "weights_swapped":
+        loop_gammas = tuple(math.inf if g == 0 else 1.0 / g for g in TOY_GAMMAS)
+    else:
+        loop_gammas = tuple(TOY_GAMMAS)
     avg = {}
     if ctx.quick:
-        w_mix = toy_w2(ctx.seed, TOY_GAMMAS, replicates=reps, generations=gens,
+        w_mix = toy_w2(ctx.seed, loop_gammas, replicates=reps, generations=gens,
                        accumulate=False)
         for gi, g in enumerate(TOY_GAMMAS):
             avg[("mix", g)] = w_mix[gi, :, 100:].mean(axis=1)
     else:
-        for g in TOY_GAMMAS:
+        for g, gl in zip(TOY_GAMMAS, loop_gammas, strict=True):
             traj = simulate(ctx, dim=2, n_real=50, synthetic_ratio=0.5, data="mix",
-                            correction_strength=g, generations=gens, replicates=reps)
+                            correction_strength=gl, generations=gens, replicates=reps)
             avg[("mix", g)] = traj.metric("w2_to_target")[:, 100:].mean(axis=1)
-    w_acc = toy_w2(ctx.seed, TOY_GAMMAS, replicates=reps, generations=gens, accumulate=True)
+    w_acc = toy_w2(ctx.seed, loop_gammas, replicates=reps, generations=gens, accumulate=True)
     for gi, g in enumerate(TOY_GAMMAS):
         avg[("acc", g)] = w_acc[gi, :, 100:].mean(axis=1)
     out = []
     k = 2 * len(TOY_GAMMAS)
     for tag, name in (("mix", "no accumulation"), ("acc", "authors' accumulation")):
         for g0, g1 in zip(TOY_GAMMAS[:-1], TOY_GAMMAS[1:], strict=True):
-            out.append(mean_check(f"{name}: W̄₂(γ={g0:g}) − W̄₂(γ={g1:g}) ≥ 0",
-                                  avg[(tag, g0)] - avg[(tag, g1)], 0.0, sided="lower"))
+            out.append(lcb_check(f"{name}: W̄₂(γ={g0:g}) − W̄₂(γ={g1:g})",
+                                 avg[(tag, g0)] - avg[(tag, g1)], k))
         out.append(lcb_check(f"{name}: W̄₂(γ=0) − W̄₂(γ=5)", avg[(tag, 0.0)] - avg[(tag, 5.0)],
                              k))
     return out
