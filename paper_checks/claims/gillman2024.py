@@ -14,6 +14,7 @@ dynamics (the exact map and its Jacobian) are checked.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache, partial
 
 import jax
@@ -23,7 +24,13 @@ import sympy as sp
 from scipy import integrate, optimize, stats
 
 from paper_checks.claim import Control, Measurement, claim
-from paper_checks.claims._common import exact_check, fraction_check, mean_check, simulate
+from paper_checks.claims._common import (
+    exact_check,
+    fraction_check,
+    ks_check,
+    mean_check,
+    simulate,
+)
 from paper_checks.stats import mean_se, z_one_sided
 from theory import correction as cr
 from theory.derivations import get_derivation
@@ -393,7 +400,20 @@ def _POOLED_MLE(keys, *args, kind, n_real):  # noqa: N802 - a compiled constant
     "a Gaussian mixture and a Student-t(6); (λ, γ) ∈ {(0.5, 0), (2, 1), (1, 4)}; n = 4000; "
     "replicate means of the 5 entries of (µ̂, vech Σ̂) with CLT standard errors against the "
     "exact finite-n expectation (random corrector membership, as the engine). Quick mode: "
-    "the mixture only.",
+    "the mixture only. The draws are this claim's own vectorized sampler (_POOLED_MLE), not "
+    "the engine's loop (gillman2024.misspecified.engine checks the engine).",
+    source="derived; the corrected map π_γG_λ^n of Gillman et al. 2024 (arXiv 2402.07087 v3, "
+    "eq. 5, 10–11) for the Gaussian class, reference notes §4.1–4.2 (moment matching)",
+    exact_statement="not stated in the paper",
+    scope="one step of the map at one θ far from θ*, d = 2, two misspecified p_data, three "
+    "(λ, γ) pairs, n = 4000; the finite-n expectation (with the MLE's covariance bias) rather "
+    "than the paper's population map; γ = 1 cannot see swapped mixing weights, γ ∈ {0, 4} can.",
+    controls=(
+        Control("weights_swapped", "the synthetic points come from the target with "
+                "probability 1/(1+γ) instead of γ/(1+γ)"),
+        Control("target_shifted", "the corrector's target mean is shifted by 0.05 of the "
+                "target's standard deviation in each coordinate (the prediction keeps θ*)"),
+    ),
 )
 def population_mc(ctx):
     n_real = 4000
@@ -409,8 +429,12 @@ def population_mc(ctx):
         for ci, (lam, g) in enumerate(((0.5, 0.0), (2.0, 1.0), (1.0, 4.0))):
             m = int(round(lam * n_real))
             keys = jax.random.split(jax.random.fold_in(key, 10 * li + ci), reps)
+            prob = 1.0 / (1.0 + g) if ctx.control == "weights_swapped" else g / (1.0 + g)
+            loop_tm = np.asarray(tm, dtype=float)
+            if ctx.control == "target_shifted":
+                loop_tm = loop_tm + 0.05 * np.sqrt(np.diag(tc))
             est = np.asarray(_POOLED_MLE(keys, m, jnp.asarray(mean), jnp.asarray(root),
-                                         jnp.asarray(tm), jnp.asarray(t_root), g / (1.0 + g),
+                                         jnp.asarray(loop_tm), jnp.asarray(t_root), prob,
                                          law.params("float64"), kind=law.kind,
                                          n_real=n_real))
             em, ec = cr.pooled_mle_expectation(mean, cov, tm, tc, tm, tc, n_real=n_real,
@@ -989,20 +1013,115 @@ _THM43_METHOD = (
 )
 
 
+_EXACT_GAMMAS = (0.5, 1.0, 3.0)
+_EXACT_TS = (1, 5, 50)
+_TARGET_SHIFT = 0.1  # σ₀ units: the smallest target error the exact law should resolve
+
+
+def exact_mean_law(gamma, t_max=MEAN_T, temperature=1.0):
+    """The exact law of the deterministic-split mean-only loop (derived; checked against the
+    engine in gillman2024.thm4.3 itself).
+
+    With m₁ = round(m/(1+γ)) model points, c = m₁/N (N = n + m) and µ* = 0, the update is
+    θ_t = c·θ_{t−1} + (n/N)·x̄ + η_t, η_t ~ N(0, (τm₁ + m₂)/N²) independent of the past (the
+    synthetic noise; τ the temperature of the model draws), and θ₀ = x̄ ~ N(0, σ₀²/n).
+    Hence θ_t = B_t·x̄ + (noise) with B_t = c·B_{t−1} + n/N (B₀ = 1) and conditional variance
+    V_t = c²V_{t−1} + (τm₁ + m₂)/N² (V₀ = 0): given the real sample θ_t ~ N(B_t x̄, V_t), and
+    unconditionally θ_t ~ N(0, B_t²/n + V_t). Returns (B, V) for t = 0 … t_max and Δ, the
+    coefficient of a shift s of the corrector's target mean (θ_t moves by s·Δ_t exactly,
+    Δ_t = c·Δ_{t−1} + m₂/N, Δ₀ = 0)."""
+    n, m = MEAN_N, MEAN_M
+    big = n + m
+    m1 = round(m / (1.0 + gamma)) if math.isfinite(gamma) else 0
+    m2 = m - m1
+    c = m1 / big
+    b, v, dl = [1.0], [0.0], [0.0]
+    for _ in range(t_max):
+        b.append(c * b[-1] + n / big)
+        v.append(c * c * v[-1] + (temperature * m1 + m2) / big**2)
+        dl.append(c * dl[-1] + m2 / big)
+    return np.array(b), np.array(v), np.array(dl)
+
+
+def thm43_exact_measurements(ctx):
+    """The exact law of |θ_t − θ*| in the deterministic-split mean-only loop (the engine),
+    at γ ∈ _EXACT_GAMMAS; the controls are injected into the loop's inputs."""
+    out = []
+    z = stats.norm.isf(DELTA / 2.0)
+    for g in _EXACT_GAMMAS:
+        g_loop = 1.0 / g if ctx.control == "weights_swapped" else g
+        fields = dict(dim=1, n_real=MEAN_N, synthetic_ratio=MEAN_LAMBDA, data="mix",
+                      model="gaussian_mean", correction_strength=g_loop,
+                      correction_split="deterministic", generations=MEAN_T,
+                      replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0))
+        if ctx.control == "real_data_dropped":
+            fields.update(data="replace", n_synthetic=MEAN_M)
+        if ctx.control == "synthetic_variance_scaled":
+            fields.update(temperature=2.0)
+        th = np.asarray(simulate(ctx, **fields).means[:, :, 0])
+        b, v, shift = exact_mean_law(g)
+        if ctx.control == "target_shifted":
+            # the engine has no separate target knob: the loop is affine in the corrector's
+            # target mean with the deterministic coefficient Δ_t, so this is the loop run
+            # with µ* = 0.1σ₀ (same draws) while the prediction keeps θ* = 0
+            th = th + _TARGET_SHIFT * shift[None, :]
+        for t in _EXACT_TS:
+            q = math.sqrt(b[t] ** 2 / MEAN_N + v[t]) * z
+            out.append(fraction_check(f"exact law, γ={g:g}, t={t}: P(|θ_t−θ*| ≤ q_{{1−δ}} = "
+                                      f"{q:.4g}) = 1−δ", np.abs(th[:, t]) <= q, 1.0 - DELTA))
+            out.append(ks_check(f"exact law, γ={g:g}, t={t}: (θ_t − B_t θ₀)/√V_t ~ N(0, 1) "
+                                "given the real sample", (th[:, t] - b[t] * th[:, 0])
+                                / math.sqrt(v[t]), stats.norm.cdf))
+    return out
+
+
 @claim(
     id="gillman2024.thm4.3",
     paper=PAPER,
     statement=(
         "Theorem 4.3: under Assumption 4.2 and λ(1 + εL/α) < (1+γ)/(2+γ), with probability "
         "≥ 1 − δ, ‖θ_tⁿ − θ*‖ ≤ τ_n(δ/t)Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + (ρ(λ)/(1+γ))^t‖θ₀ⁿ − θ*‖ "
-        "for each t."
+        "for each t; beside the bound, the exact law of ‖θ_tⁿ − θ*‖ in the same loop (derived)."
     ),
     kind="bound",
     provenance="paper",
-    method=_THM43_METHOD + " γ = 1.",
+    method=_THM43_METHOD + " γ = 1. The bound holds with 2–6× slack (reported) and cannot "
+    "see a wrong loop by itself, so the same quantity is also tested against its exact law "
+    "(derived, exact_mean_law): the engine's mean-only loop with the deterministic split "
+    "(m₁ = round(m/(1+γ)) model points; same n, λ, T, replicates), γ ∈ {0.5, 1, 3} "
+    "(common random numbers across γ), t ∈ {1, 5, 50}: the fraction of replicates with "
+    "|θ_t − θ*| ≤ the exact (1−δ)-quantile √(B_t²/n + V_t)·z_{1−δ/2} (exact binomial test, "
+    "two-sided, = 1 − δ) and a KS test of the conditional pivot (θ_t − B_t θ₀)/√V_t against "
+    "N(0, 1) (θ₀ = x̄, the real sample's mean).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 (= Theorem A.11), "
+    "eq. 7 and eq. 44",
+    exact_statement="Transcribed in the reference notes [G] from the paper: \"Fix λ ∈ R_{>0}, "
+    "γ ∈ R_{≥0}. Iteration θ_{t+1}^n = π_γG_λ^n(θ_t^n); Assumption 4.2 (1)–(3). Fix δ ∈ (0,1). "
+    "If θ_0 is sufficiently close to θ* and λ(1 + εL/α) < (1+γ)/(2+γ), then ρ(λ)/(1+γ) < 1 "
+    "and, with probability 1 − δ, ‖θ_t^n − θ*‖ ≤ τ_n(δ/t)·Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + "
+    "(ρ(λ)/(1+γ))^t·‖θ_0^n − θ*‖ (eq. 7), with τ_n(δ/t) = ε_OPT + (a/√n)·sqrt(log(bt/δ)) "
+    "(eq. 44)\", \"for all t > 0\"; ρ(λ) = λ(α + εL)/(α − λ(α + εL)) (eq. 38).",
+    scope="One model where every hypothesis is exact: the 1-D mean-only Gaussian (α = 1, L = 0, "
+    "ε = 0), n = 50, λ = 0.4, δ = 0.1, θ₀ the real-data fit; the bound with fitted (a, b, "
+    "ε_OPT) at γ = 1 only (random membership), per fixed t (not uniform in t). The bound is "
+    "loose (slack 2–6×): it would also hold for many wrong loops; the power comes from the "
+    "exact-law comparisons, which use the deterministic split (with random membership θ_t is "
+    "a binomial mixture of Gaussians, exact only given the membership counts, which the "
+    "engine does not expose). The target-shift control is injected through the loop's exact "
+    "linearity in the target mean (no engine knob shifts the target alone).",
+    controls=(
+        Control("target_shifted", "the corrector's target mean is 0.1σ₀ while the prediction "
+                "keeps θ* = 0"),
+        Control("real_data_dropped", "the loop refits on the m synthetic points only "
+                "(data='replace'), the real set used only at generation 0"),
+        Control("synthetic_variance_scaled", "the model's synthetic draws have variance ×2 "
+                "(temperature 2)"),
+        Control("weights_swapped", "the loop runs at strength 1/γ (target weight 1/(1+γ) and "
+                "model weight γ/(1+γ))"),
+    ),
 )
 def thm43(ctx):
-    return thm43_measurements(ctx, 1.0)
+    return thm43_measurements(ctx, 1.0) + thm43_exact_measurements(ctx)
 
 
 def analytic_tau_constants(gamma):
@@ -1050,17 +1169,90 @@ def assumption_measurements(ctx, gamma):
     ),
     kind="bound",
     provenance="paper",
-    method="mean-only 1-D loop, γ = 1, λ = 0.4, U = [−1.5, 1.5] (31-point grid): constants "
-    "fitted on the stream seed + 1 (as in gillman2024.thm4.3), and derived constants "
+    method="mean-only 1-D loop, γ ∈ {1, 3}, λ = 0.4, U = [−1.5, 1.5] (31-point grid): "
+    "constants fitted on the stream seed + 1 (as in gillman2024.thm4.3), and derived constants "
     "(Gaussian tail + Hoeffding: a = √(2/(1+λ)) + 1.5√(λ/2)/(1+λ), b = 4, ε_OPT = 0); on "
     "fresh draws (seed) for n ∈ {25, 50, 100, 200}: the exact E sup_U error "
     "√(2/(πN)) + 1.5·E|M₁ − mq|/N (derived) with CLT SE, and P(sup error ≤ τ_n(δ)) ≥ 1 − δ "
     "at δ ∈ {0.01, 0.1} for both sets of constants (exact binomial tests). The quantile "
     "fit's R² is reported in the labels (the √log(b/δ) form is a tail-bound shape, not the "
-    "exact quantile curve).",
+    "exact quantile curve). The sup errors come from this module's exact one-step sampler "
+    "(_one_step_errors: the sums Σx, Σz and M₁ drawn directly); the engine is checked at one "
+    "point of U: its first generation (n = 50, m = 20, random membership, θ = θ₀ = x̄) has "
+    "one-step error e = θ₁ − kθ₀ with E e² = (n + m + mq(1−q)/n)/N² exactly (derived), "
+    "replicate mean with CLT SE.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Assumption 4.2(3) (= A.10, eq. 6 "
+    "/ 43)",
+    exact_statement="Transcribed in the reference notes [G]: \"∃ a, b, ε_OPT ≥ 0 and a "
+    "neighborhood U of θ* such that for any δ ∈ (0,1), with probability 1 − δ over the "
+    "samplings, ∀θ ∈ U, ∀n ∈ N: ‖π_γG_λ^n(θ) − π_γG_λ^∞(θ)‖ ≤ ε_OPT + (a/√n)·sqrt(log(b/δ))\" "
+    "(eq. 6 / 43); τ_n(δ) := ε_OPT + (a/√n) sqrt(log(b/δ)).",
+    scope="the 1-D mean-only model, λ = 0.4, γ ∈ {1, 3}, U = [−1.5, 1.5] on a 31-point grid, "
+    "four n, two δ; per n (the paper's \"∀n\" inside the probability is not checked "
+    "jointly). The coverage is scored on seeds held out from the fit (fit on seed + 1) and at "
+    "δ ∈ {0.01, 0.1}, which are not points of the fit's δ grid (8 values in [0.002, 0.5]) but "
+    "lie inside its range. The sup over U is drawn from this module's own exact sampler (the "
+    "engine cannot evaluate the map at arbitrary θ); the engine enters only through the "
+    "one-step error at θ₀. The law of the one-step error is symmetric under q ↔ 1 − q "
+    "(M₁ ~ Bin(m, q) and m − M₁ ~ Bin(m, 1 − q)), so swapped mixing weights are invisible "
+    "here by construction (gillman2024.thm4.3 rejects them).",
+    controls=(
+        Control("count_real_only", "the predictions use N = n (the real points only) "
+                "instead of N = n + m"),
+        Control("membership_noise_dropped", "the predictions omit the Bin(m, q) membership "
+                "noise (as for the deterministic split)"),
+    ),
 )
 def assumption_423(ctx):
-    return assumption_measurements(ctx, 1.0)
+    out = []
+    n0 = MEAN_N
+    for gamma in (1.0, 3.0):
+        fit = fitted_tau(ctx.seed + 1, gamma, ctx.size(20_000, 5_000))
+        a_an, b_an, e_an = analytic_tau_constants(gamma)
+        reps = ctx.size(20_000, 5_000)
+        for n in FIT_N:
+            fresh = one_step_errors(ctx.seed, n, gamma, reps)
+            out.append(mean_check(f"γ={gamma:g}, n={n}: E sup_U one-step error (exact)", fresh,
+                                  _expected_sup_error_ctrl(n, gamma, ctx.control)))
+            for dl in (0.01, 0.1):
+                tau = cr.tau_n(n, dl, fit.a, fit.b, fit.eps_opt)
+                out.append(fraction_check(
+                    f"γ={gamma:g}, n={n}, δ={dl:g}: P(sup error ≤ τ_n(δ)) ≥ 1−δ, fitted "
+                    f"a={fit.a:.3g}, b={fit.b:.3g}, ε_OPT={fit.eps_opt:.2g} (R² of the "
+                    f"quantile fit {fit.r2:.4f})", fresh <= tau, 1.0 - dl, sided="lower"))
+                tau_an = cr.tau_n(n, dl, a_an, b_an, e_an)
+                out.append(fraction_check(
+                    f"γ={gamma:g}, n={n}, δ={dl:g}: P(sup error ≤ τ_n(δ)) ≥ 1−δ, derived "
+                    f"a={a_an:.3g}, b={b_an:g}, ε_OPT=0", fresh <= tau_an, 1.0 - dl,
+                    sided="lower"))
+        # the engine's one-step error at θ = θ₀ (its first generation)
+        traj = simulate(ctx, dim=1, n_real=n0, synthetic_ratio=MEAN_LAMBDA, data="mix",
+                        model="gaussian_mean", correction_strength=gamma, generations=1,
+                        replicates=ctx.size(40_000, 10_000), truth=(0.0, 1.0))
+        m = MEAN_M
+        q = 1.0 / (1.0 + gamma)
+        big = n0 + m
+        k = m * q / big  # π_γG^∞(θ) = kθ (µ* = 0)
+        e = traj.means[:, 1, 0] - k * traj.means[:, 0, 0]
+        big_p = n0 if ctx.control == "count_real_only" else big
+        memb = 0.0 if ctx.control == "membership_noise_dropped" else m * q * (1 - q) / n0
+        out.append(mean_check(f"γ={gamma:g}, engine, n={n0}: E(θ₁ − π_γG^∞(θ₀))² = "
+                              "(n + m + mq(1−q)/n)/N²", e**2, (n0 + m + memb) / big_p**2))
+    return out
+
+
+def _expected_sup_error_ctrl(n, gamma, control):
+    """expected_sup_error with the defects of gillman2024.assumption4.2.3's controls."""
+    if control is None:
+        return expected_sup_error(n, gamma)
+    m = int(round(MEAN_LAMBDA * n))
+    big = n if control == "count_real_only" else n + m
+    q = 1.0 / (1.0 + gamma)
+    ks = np.arange(m + 1)
+    e_abs = float(np.sum(np.abs(ks - m * q) * stats.binom.pmf(ks, m, q)))
+    if control == "membership_noise_dropped":
+        e_abs = 0.0
+    return math.sqrt(2.0 / (math.pi * big)) + RADIUS * e_abs / big
 
 
 def sup_error_cdf(x, n, gamma, radius=RADIUS, membership=True):
@@ -1187,6 +1379,26 @@ _AVG = slice(20, MEAN_T + 1)
     "(same seed): per replicate the mean of (θ_t − θ*)² over t = 20…50; the paired "
     "differences between consecutive γ against their exact values (derived, "
     "corrected_mix_mean_error2_known_cov), and the exact differences > 0.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Corollary 4.5 (with eq. 7 of "
+    "Theorem 4.3)",
+    exact_statement="Quoted in the reference notes [G]: \"iterative fine-tuning with any "
+    "amount of correction outperforms iterative fine-tuning without correction–in the sense "
+    "that it is exponentially more stable, and it results in better model weights.\" Proof "
+    "(paraphrased in the notes): for any γ > 0 the RHS of (7) is strictly smaller than at "
+    "γ = 0.",
+    scope="the RHS part is exact for one set of constants and uses the same τ_n (a, b, "
+    "ε_OPT) for every γ, as the paper's proof implicitly does; the constants of "
+    "Assumption 4.2(3) fitted per γ (gillman2024.thm4.3's fit) are not compared across γ. "
+    "The error part is the mean-only 1-D loop (n = 50, λ = 0.4), the mean of (θ_t − θ*)² "
+    "over t = 20…50, at five γ with common random numbers (one seed, one real sample per "
+    "replicate shared by the five γ); \"better model weights\" is read as a smaller mean "
+    "squared error.",
+    controls=(
+        Control("weights_swapped", "the exact prediction uses target weight 1/(1+γ) "
+                "(strength 1/γ; 0 ↔ ∞)"),
+        Control("synthetic_variance_scaled", "the loop's model draws have variance ×1.5 "
+                "(temperature 1.5)"),
+    ),
 )
 def cor45(ctx):
     out = []
@@ -1198,12 +1410,19 @@ def cor45(ctx):
                                float(np.finfo(float).tiny), float(np.min(-np.diff(rhs))),
                                sided="lower"))
     ts = np.arange(MEAN_T + 1)[_AVG]
+    temperature = 1.5 if ctx.control == "synthetic_variance_scaled" else 1.0
     avg, exact = {}, {}
     for g in _COR_GAMMAS:
-        traj = mean_loop(ctx, g)
+        traj = simulate(ctx, dim=1, n_real=MEAN_N, synthetic_ratio=MEAN_LAMBDA, data="mix",
+                        model="gaussian_mean", correction_strength=g, generations=MEAN_T,
+                        replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0),
+                        temperature=temperature)
         avg[g] = np.mean(traj.means[:, _AVG, 0] ** 2, axis=1)
+        g_pred = g
+        if ctx.control == "weights_swapped":
+            g_pred = math.inf if g == 0 else 1.0 / g
         exact[g] = float(np.mean(cr.corrected_mix_mean_error2_known_cov(
-            ts, MEAN_N, 1.0, n_synthetic=MEAN_M, correction_strength=g)))
+            ts, MEAN_N, 1.0, n_synthetic=MEAN_M, correction_strength=g_pred)))
     for g0, g1 in zip(_COR_GAMMAS[:-1], _COR_GAMMAS[1:], strict=True):
         out.append(mean_check(f"γ={g0:g} → {g1:g}: paired decrease of the mean error",
                               avg[g0] - avg[g1], exact[g0] - exact[g1]))
@@ -1228,11 +1447,27 @@ def cor45(ctx):
     "gillman2024.cor4.5. Monte Carlo: the engine's mean-only loop at γ = ∞ has θ_t − θ* = "
     "(Σx + Σz)/N exactly, so E(θ_t − θ*)² = σ₀²/(n + m) = 1/70 for t ≥ 1 (derived); checked "
     "at t ∈ {1, 10, 50} with CLT SE.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Example 4.6 (with eq. 7 and 44 "
+    "of Theorem 4.3)",
+    exact_statement="Paraphrased from the reference notes [G] (not verbatim): γ → ∞: bound "
+    "(7) → τ_n(δ/t) (only the i = 0 term survives; the initial-error term vanishes); the "
+    "statement's \"error of the iterates is O(1/√n)\" is this bound's order, τ_n = "
+    "ε_OPT + (a/√n)√log(bt/δ) with ε_OPT = 0.",
+    scope="the limit of the bound is exact at one set of constants (γ = ∞ and γ = 1e9 with a "
+    "derived remainder); the O(1/√n) error is checked at one n (n = 50, m = 20) as the exact "
+    "E(θ_t − θ*)² = σ₀²/(n + m) of the mean-only loop at γ = ∞, not as a rate over n.",
+    controls=(
+        Control("delta_not_split", "the limit is taken as τ_n(δ) instead of τ_n(δ/t) "
+                "(the union bound over the t steps forgotten)"),
+        Control("real_data_dropped", "the loop refits on the m synthetic points only "
+                "(data='replace'), the real set used only at generation 0"),
+    ),
 )
 def ex46(ctx):
     out = []
     for t in (1, 10, 100):
-        tau = cr.tau_n(50, 0.1 / t, 1.0, 2.0, 0.0)
+        d_t = 0.1 if ctx.control == "delta_not_split" else 0.1 / t
+        tau = cr.tau_n(50, d_t, 1.0, 2.0, 0.0)
         inf_rhs = cr.theorem_4_3_bound(t, 50, 0.1, 0.5, 0.3, math.inf, 1.0, 0.2, 1.0, 1.0,
                                        2.0, 0.0)
         out.append(exact_check(f"t={t}: RHS(γ=∞) = τ_n(δ/t)", tau, inf_rhs, rtol=4 * EPS64))
@@ -1242,7 +1477,13 @@ def ex46(ctx):
         out.append(exact_check(f"t={t}: RHS(γ=1e9) − τ_n(δ/t) ≤ τq/(1−q) + q^t·0.5",
                                tau * q / (1 - q) + q**t * 0.5, big - tau, rtol=1e-12,
                                atol=8 * EPS64 * big, sided="upper"))
-    traj = mean_loop(ctx, math.inf)
+    if ctx.control == "real_data_dropped":
+        traj = simulate(ctx, dim=1, n_real=MEAN_N, synthetic_ratio=MEAN_LAMBDA,
+                        data="replace", n_synthetic=MEAN_M, model="gaussian_mean",
+                        correction_strength=math.inf, generations=MEAN_T,
+                        replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0))
+    else:
+        traj = mean_loop(ctx, math.inf)
     err2 = traj.means[:, :, 0] ** 2
     for t in (1, 10, 50):
         out.append(mean_check(f"γ=∞: E(θ_t − θ*)², t={t} = 1/(n+m)", err2[:, t],
@@ -1266,17 +1507,43 @@ def ex46(ctx):
     "'deterministic', the same shape) at γ ∈ {1, 4} and t ∈ {1, 5, 50}; replicate means of "
     "(θ_t − µ*)² with CLT SE against corrected_mix_mean_error2_known_cov; the deterministic "
     "stationary values at n = 50, λ = 0.5 against the notes' 0.0172 (γ = 1) and 0.0147 "
-    "(γ = 4) (rounded to 3 significant digits, tolerance half a unit of the last digit).",
+    "(γ = 4) (rounded to 3 significant digits, tolerance half a unit of the last digit). "
+    "The four loops share one seed (common random numbers: the same real sample and the same "
+    "synthetic normals in every loop), so the 12 Monte Carlo comparisons are dependent "
+    "(the Bonferroni split does not need independence). 40 000 replicates (quick 16 000).",
+    source="derived; reference notes §4.3 (closed form for the mean-only corrected loop of "
+    "Gillman et al. 2024, arXiv 2402.07087 v3, Algorithm 1)",
+    exact_statement="not stated in the paper",
+    scope="1-D mean-only loop, n = 50, λ = 0.4 (and λ = 0.5 for the notes' stationary "
+    "values), two γ per split, three generations; the notes' stationary values are printed "
+    "to 3 digits, so that comparison resolves only ±5e-5. An off-by-one generation in the "
+    "prediction is NOT resolved (E(θ_t − µ*)² is within a few % of its stationary value from "
+    "t = 1 on: the prediction at t + 1 passed at quick seeds 0–4). A model-draw variance "
+    "×1.5 (≈ 10 % on E(θ_t − µ*)²) was not resolved at 4 000 quick replicates; the quick "
+    "size was raised to 16 000 so that ×2 is rejected by ≥ 11 SE.",
+    controls=(
+        Control("weights_swapped", "the prediction uses strength 1/γ (target weight "
+                "1/(1+γ))"),
+        Control("synthetic_variance_scaled", "the loop's model draws have variance ×2 "
+                "(temperature 2)"),
+    ),
 )
 def sec43(ctx):
     out = []
+    temperature = 2.0 if ctx.control == "synthetic_variance_scaled" else 1.0
     for split, gammas in (("random", (0.3, 3.0)), ("deterministic", (1.0, 4.0))):
         for g in gammas:
-            traj = mean_loop(ctx, g, split=split)
+            traj = simulate(ctx, dim=1, n_real=MEAN_N, synthetic_ratio=MEAN_LAMBDA,
+                            data="mix", model="gaussian_mean", correction_strength=g,
+                            correction_split=split, generations=MEAN_T,
+                            replicates=ctx.size(40_000, 16_000), truth=(0.0, 1.0),
+                            temperature=temperature)
             err2 = traj.means[:, :, 0] ** 2
+            g_pred = 1.0 / g if ctx.control == "weights_swapped" else g
             for t in (1, 5, 50):
                 pred = cr.corrected_mix_mean_error2_known_cov(
-                    t, MEAN_N, 1.0, n_synthetic=MEAN_M, correction_strength=g, split=split)
+                    t, MEAN_N, 1.0, n_synthetic=MEAN_M, correction_strength=g_pred,
+                    split=split)
                 out.append(mean_check(f"{split}, γ={g:g}, t={t}: E(θ_t−µ*)²", err2[:, t], pred))
     for g, notes in ((1.0, 0.0172), (4.0, 0.0147)):
         val = cr.corrected_mix_mean_error2_stationary(50, 1.0, n_synthetic=25,
@@ -1551,42 +1818,45 @@ def prop_a5(ctx):
 # row 17: Def. C.2 / Example C.6 (point-wise histogram corrector)
 # --------------------------------------------------------------------------------------------
 
-_C6 = {"sigma1": 1.5, "sigma2": 1.0, "gamma": 1.0}
+_C6 = {"mean": 0.0, "sd": 1.5, "target_mean": 0.0, "target_sd": 1.0}
+_C6_SIZES = (100, 1_000, 10_000)
+_C6_GAMMAS = (0.5, 3.0)
 
 
-@partial(jax.jit, static_argnames=("n_max",))
-def _c6_ks(keys, n, *, n_max):
-    """KS distances between the corrected sample Π(Xⁿ) of Example C.6 (1-D) and π_γ p_θ,
-    one per key; n ≤ n_max is traced (the first n of n_max draws are used: one compilation).
+@lru_cache(maxsize=16)
+def _c6_runner(n, bins):
+    """jit: per key, the exact KS distance between the library's HistogramCorrector output
+    Π(Xⁿ) (strength γ_c, ``bins`` equal bins) and the CDF of π_γ p_θ at strength γ_r (1-D).
+    The keys and draws are those of simulations.correctors.sup_distance_over_n."""
+    from simulations.correctors import get_corrector
+    from theory.projection_strength import mixture_cdf
 
-    x ~ N(0, σ₁²) (the current model, n points); a histogram of the x's with ⌈√n⌉ equal bins
-    over their range; y_i from (hist + γ N(0, σ₂²))/(1+γ): with probability 1/(1+γ) a
-    uniform point in the bin of a uniformly chosen x_j, else N(0, σ₂²). Exact KS distance
-    of the y's to the CDF (Φ(v/σ₁) + γΦ(v/σ₂))/(1+γ).
-    """
-    s1, s2, g = _C6["sigma1"], _C6["sigma2"], _C6["gamma"]
+    corrector = get_corrector("histogram", bins=bins)
 
-    def one(key):
-        valid = jnp.arange(n_max) < n
-        bins = jnp.ceil(jnp.sqrt(n))
-        k_x, k_j, k_w, k_u, k_z = jax.random.split(key, 5)
-        x = s1 * jax.random.normal(k_x, (n_max,))
-        lo = jnp.min(jnp.where(valid, x, jnp.inf))
-        hi = jnp.max(jnp.where(valid, x, -jnp.inf))
-        width = (hi - lo) / bins
-        which = jnp.clip(jnp.floor((x - lo) / width), 0, bins - 1)
-        pick = which[jax.random.randint(k_j, (n_max,), 0, n)]
-        from_hist = lo + (pick + jax.random.uniform(k_w, (n_max,))) * width
-        y = jnp.where(jax.random.uniform(k_u, (n_max,)) < 1.0 / (1.0 + g), from_hist,
-                      s2 * jax.random.normal(k_z, (n_max,)))
-        y = jnp.sort(jnp.where(valid, y, jnp.inf))  # the n valid points first
-        cdf = (jax.scipy.stats.norm.cdf(y / s1) + g * jax.scipy.stats.norm.cdf(y / s2)) / (1 + g)
-        i = jnp.arange(1, n_max + 1)
-        upper = jnp.where(valid, i / n - cdf, -jnp.inf)
-        lower = jnp.where(valid, cdf - (i - 1) / n, -jnp.inf)
-        return jnp.maximum(jnp.max(upper), jnp.max(lower))
+    def one(key, gamma_c, gamma_r):
+        mean, sd = _C6["mean"], _C6["sd"]
+        tm, tsd = jnp.asarray([_C6["target_mean"]]), jnp.asarray([[_C6["target_sd"]]])
+        k_x, k_c = jax.random.split(key)
+        x = mean + sd * jax.random.normal(k_x, (n, 1), jnp.float64)
+        y = jnp.sort(corrector.apply(k_c, x, tm, tsd, gamma_c)[:, 0])
+        f = mixture_cdf(y, mean, sd, _C6["target_mean"], _C6["target_sd"], gamma_r)
+        i = jnp.arange(1, n + 1, dtype=y.dtype)
+        return jnp.maximum(jnp.max(i / n - f), jnp.max(f - (i - 1) / n))
 
-    return jax.vmap(one)(keys)
+    return jax.jit(lambda keys, gc, gr: jax.lax.map(lambda k: one(k, gc, gr), keys))
+
+
+def _c6_bins(n, ctx):
+    """⌈√n⌉ equal bins (bins shrink like n^{-1/2}); the fixed_bins control keeps 10."""
+    return 10 if ctx.control == "fixed_bins" else math.isqrt(n - 1) + 1
+
+
+def _c6_ks(ctx, n, gamma, reps):
+    gamma_c = 1.0 / gamma if ctx.control == "weights_swapped" else gamma
+    base = jax.random.fold_in(jax.random.key(ctx.seed), n)
+    keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(reps))
+    run = _c6_runner(n, _c6_bins(n, ctx))
+    return np.asarray(run(keys, jnp.float64(gamma_c), jnp.float64(gamma)))
 
 
 @claim(
@@ -1594,44 +1864,78 @@ def _c6_ks(keys, n, *, n_max):
     paper=PAPER,
     statement=(
         "Def. C.2 / Example C.6: the histogram-mixture point-wise corrector is valid: "
-        "E sup_v |Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)| → 0 as n → ∞ (bins shrinking)."
+        "E sup_v |Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)| → 0 as n → ∞ (bins shrinking); with ⌈√n⌉ bins "
+        "at the sampling rate n^{−1/2} (derived)."
     ),
     kind="limit",
     provenance="paper",
-    method="1-D, p_θ = N(0, 1.5²), p_θ* = N(0, 1), γ = 1, ⌈√n⌉ bins; replicate means of the "
-    "exact KS distance at n ∈ {10², 10³, 10⁴} (400 replicates, quick 100); each decrease "
-    "between consecutive n strictly positive (lower confidence bound > 0, independent "
-    "samples) and the log-log slope of the mean against n (delta-method SE) negative "
-    "(upper confidence bound < 0).",
+    method="the library's corrector (simulations.correctors.HistogramCorrector, exact mixture "
+    "sampling), 1-D, p_θ = N(0, 1.5²), p_θ* = N(0, 1), γ ∈ {0.5, 3}, ⌈√n⌉ bins over the "
+    "sample's range; the exact KS distance of the corrected sample to π_γ p_θ at "
+    "n ∈ {10², 10³, 10⁴} (400 replicates, quick 100; keys and draws as "
+    "simulations.correctors.sup_distance_over_n, which must give the same mean at n = 10² "
+    "to 1e-12). Each decrease between consecutive n strictly positive (lower confidence "
+    "bound > 0, independent samples) and the log-log slope of the mean against n "
+    "(least squares over the three n, delta-method SE) equal to −½ (two-sided): with √n "
+    "bins the histogram's interpolation error is O(1/n), so E sup = c/√n (1 + O(n^{−1/2})) "
+    "(derived).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Definition C.2 (eq. 51) and "
+    "Example C.6 (eq. 53)",
+    exact_statement="Paraphrased from the reference notes [G] (not verbatim): Def. C.2: Π is "
+    "a valid point-wise correction for p_θ if ∃ γ ∈ [0, ∞] with lim_{n→∞} E_{Xⁿ∼p_θⁿ} sup_v "
+    "‖Φ_{Π(Xⁿ)}(v) − Φ_{π_γ p_θ}(v)‖ → 0 (eq. 51). Example C.6: G₁ = N(0, σ₁²I_d), G₂ = "
+    "N(0, σ₂²I_d); given x₁..x_n ∼ G₁ draw y₁..y_n ∼ (Ĝ₁⁽ⁿ⁾ + γG₂)/(1+γ), Ĝ₁⁽ⁿ⁾ the "
+    "empirical pdf of the x's (\"in practice … a histogram\"), a random permutation σ, "
+    "Π^γ(x_i) := y_σ(i); by a uniform law of large numbers (eq. 53) this is a valid "
+    "point-wise correction with distribution-wise counterpart π_γ.",
+    scope="d = 1, one (σ₁, σ₂) pair, γ ∈ {0.5, 3}, three n; the limit is checked as strict "
+    "decrease plus a measured rate −½ (a finite-n statement, stronger than the paper's "
+    "limit, derived for ⌈√n⌉ bins); the paper's histogram has unspecified bins (the "
+    "authors' code: 10 per axis, which does not converge: the fixed_bins control). At these "
+    "n the slope is not exactly −½: E KS·√n still grows slowly (measured with 2000 "
+    "replicates: slope −0.489 at γ = 0.5, −0.497 at γ = 3), a bias of about 1 SE in quick "
+    "mode and 2 SE in full mode, inside the resolution (±0.03 full).",
+    controls=(
+        Control("weights_swapped", "the corrector runs at strength 1/γ (histogram weight "
+                "γ/(1+γ), target 1/(1+γ)) while the reference is π_γ p_θ"),
+        Control("fixed_bins", "10 bins at every n (the authors' setting) instead of "
+                "shrinking bins"),
+    ),
 )
 def example_c6(ctx):
+    from simulations.correctors import sup_distance_over_n
+
     reps = ctx.size(400, 100)
-    sizes = (100, 1_000, 10_000)
-    key = jax.random.key(ctx.seed)
-    ks = {}
-    for n in sizes:
-        keys = jax.random.split(jax.random.fold_in(key, n), reps)
-        # sizes up to 10⁴ share one compilation (masked); larger sizes get their own
-        ks[n] = np.asarray(_c6_ks(keys, n, n_max=max(n, 10_000)))
-    k_cmp = len(sizes) - 1 + 1
-    out = []
-    for n0, n1 in zip(sizes[:-1], sizes[1:], strict=True):
-        m0, s0 = mean_se(ks[n0])
-        m1, s1 = mean_se(ks[n1])
-        se = math.sqrt(s0**2 + s1**2)
-        z = z_one_sided(1e-6 / k_cmp)
-        out.append(Measurement(f"E KS(n={n0}) − E KS(n={n1}) − z·SE > 0 "
-                               f"({m0:.4g} → {m1:.4g})", float(np.finfo(float).tiny),
-                               float(m0 - m1 - z * se), None, "lower"))
-    logn = np.log(np.array(sizes, dtype=float))
-    means = np.array([ks[n].mean() for n in sizes])
-    ses = np.array([ks[n].std(ddof=1) / math.sqrt(reps) for n in sizes])
-    c = (logn - logn.mean()) / np.sum((logn - logn.mean()) ** 2)
-    slope = float(c @ np.log(means))
-    slope_se = float(math.sqrt(np.sum((c * ses / means) ** 2)))
+    k_cmp = len(_C6_GAMMAS) * len(_C6_SIZES) + len(_C6_GAMMAS)
     z = z_one_sided(1e-6 / k_cmp)
-    out.append(Measurement(f"log-log slope of E KS vs n + z·SE < 0 (slope {slope:.3f} ± "
-                           f"{slope_se:.3f})", 0.0, slope + z * slope_se, None, "upper"))
+    out = []
+    for g in _C6_GAMMAS:
+        ks = {n: _c6_ks(ctx, n, g, reps) for n in _C6_SIZES}
+        n0 = _C6_SIZES[0]
+        lib = sup_distance_over_n([n0], g, corrector="histogram", bins=_c6_bins(n0, ctx),
+                                  replicates=reps, seed=ctx.seed, mean=_C6["mean"],
+                                  sd=_C6["sd"], target_mean=_C6["target_mean"],
+                                  target_sd=_C6["target_sd"])
+        # the library runs the corrector at γ itself: compare it with the unswapped run
+        own = (_c6_ks(replace(ctx, control=None), n0, g, reps)
+               if ctx.control == "weights_swapped" else ks[n0])
+        out.append(exact_check(f"γ={g:g}, n={n0}: mean KS = sup_distance_over_n", lib.mean[0],
+                               float(own.mean()), rtol=1e-12))
+        for a, b in zip(_C6_SIZES[:-1], _C6_SIZES[1:], strict=True):
+            m0, s0 = mean_se(ks[a])
+            m1, s1 = mean_se(ks[b])
+            se = math.sqrt(s0**2 + s1**2)
+            out.append(Measurement(f"γ={g:g}: E KS(n={a}) − E KS(n={b}) − z·SE > 0 "
+                                   f"({m0:.4g} → {m1:.4g})", float(np.finfo(float).tiny),
+                                   float(m0 - m1 - z * se), None, "lower"))
+        logn = np.log(np.array(_C6_SIZES, dtype=float))
+        means = np.array([ks[n].mean() for n in _C6_SIZES])
+        ses = np.array([ks[n].std(ddof=1) / math.sqrt(reps) for n in _C6_SIZES])
+        c = (logn - logn.mean()) / np.sum((logn - logn.mean()) ** 2)
+        slope = float(c @ np.log(means))
+        slope_se = float(math.sqrt(np.sum((c * ses / means) ** 2)))
+        out.append(Measurement(f"γ={g:g}: log-log slope of E KS vs n = −½", -0.5, slope,
+                               slope_se))
     return out
 
 
@@ -1659,34 +1963,56 @@ def example_c6(ctx):
     "points of every past generation j — not data='accumulate'): figures.gillman2024.toy_w2. "
     "γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, 2, 5}, common random numbers across γ; per replicate "
     "the mean W₂ over generations 100…T (T = 500, 100 replicates; quick: T = 150, 40 "
-    "replicates). Each consecutive pair: no significant increase (one-sided paired test); "
-    "γ = 0 vs γ = 5: the decrease is strictly positive (lower confidence bound > 0).",
+    "replicates). Each consecutive pair: a strictly positive paired decrease (lower "
+    "confidence bound > 0); γ = 0 vs γ = 5: the same.",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, §5 and Fig. 2 (Gaussian toy); "
+    "the authors' code nate-gillman/self-correcting-self-consuming "
+    "exp_scripts/gaussian_toy_example.py (HEAD 97d1ea7)",
+    exact_statement="Transcribed in the reference notes [G]: \"We logarithmically accrue "
+    "synthetic data points to simulate the case of fine-tuning. We obtain the updated model "
+    "parameters θ_{t+1}^{50} by computing the sample mean and covariance on this augmented "
+    "dataset.\" Fig. 2: W₂ between N(0, I₂) and N(µ_t, Σ_t) vs generation for several γ, "
+    "λ = 0.5; larger γ is more stable and converges to a better W₂; \"even a very small "
+    "increase in γ can improve performance over the baseline\" (no numeric values: the "
+    "figure is an image).",
+    scope="the ideal corrector π_γ instead of the authors' histogram rejection sampler; the "
+    "qualitative ordering only (no values to compare: Fig. 2 is an image), as strict "
+    "improvement of the mean W₂ over generations 100…T for each consecutive γ of the grid, "
+    "with and without the authors' accumulation; 2-D, n = 50, 25 synthetic points.",
+    controls=(
+        Control("weights_swapped", "each loop runs at strength 1/γ (γ = 0 → ∞): target "
+                "weight 1/(1+γ)"),
+    ),
 )
 def fig2_toy(ctx):
     from figures.gillman2024 import TOY_GAMMAS, toy_w2
 
     reps = ctx.size(100, 40)
     gens = 500 if not ctx.quick else 150
+    if ctx.control == "weights_swapped":
+        loop_gammas = tuple(math.inf if g == 0 else 1.0 / g for g in TOY_GAMMAS)
+    else:
+        loop_gammas = tuple(TOY_GAMMAS)
     avg = {}
     if ctx.quick:
-        w_mix = toy_w2(ctx.seed, TOY_GAMMAS, replicates=reps, generations=gens,
+        w_mix = toy_w2(ctx.seed, loop_gammas, replicates=reps, generations=gens,
                        accumulate=False)
         for gi, g in enumerate(TOY_GAMMAS):
             avg[("mix", g)] = w_mix[gi, :, 100:].mean(axis=1)
     else:
-        for g in TOY_GAMMAS:
+        for g, gl in zip(TOY_GAMMAS, loop_gammas, strict=True):
             traj = simulate(ctx, dim=2, n_real=50, synthetic_ratio=0.5, data="mix",
-                            correction_strength=g, generations=gens, replicates=reps)
+                            correction_strength=gl, generations=gens, replicates=reps)
             avg[("mix", g)] = traj.metric("w2_to_target")[:, 100:].mean(axis=1)
-    w_acc = toy_w2(ctx.seed, TOY_GAMMAS, replicates=reps, generations=gens, accumulate=True)
+    w_acc = toy_w2(ctx.seed, loop_gammas, replicates=reps, generations=gens, accumulate=True)
     for gi, g in enumerate(TOY_GAMMAS):
         avg[("acc", g)] = w_acc[gi, :, 100:].mean(axis=1)
     out = []
     k = 2 * len(TOY_GAMMAS)
     for tag, name in (("mix", "no accumulation"), ("acc", "authors' accumulation")):
         for g0, g1 in zip(TOY_GAMMAS[:-1], TOY_GAMMAS[1:], strict=True):
-            out.append(mean_check(f"{name}: W̄₂(γ={g0:g}) − W̄₂(γ={g1:g}) ≥ 0",
-                                  avg[(tag, g0)] - avg[(tag, g1)], 0.0, sided="lower"))
+            out.append(lcb_check(f"{name}: W̄₂(γ={g0:g}) − W̄₂(γ={g1:g})",
+                                 avg[(tag, g0)] - avg[(tag, g1)], k))
         out.append(lcb_check(f"{name}: W̄₂(γ=0) − W̄₂(γ=5)", avg[(tag, 0.0)] - avg[(tag, 5.0)],
                              k))
     return out
@@ -1731,32 +2057,66 @@ def _one_step_expectation(means, covs, t_mean, t_cov, *, n, m, gamma):
     kind="equality",
     provenance="derived",
     method="engine (samples), d = 2, p_data = a two-component Gaussian mixture, n = 200, "
-    "λ = 0.5 (m = 100), γ = 1, "
+    "λ = 0.5 (m = 100), γ ∈ {0.5, 3} (one run each, the same seed), "
     "T = 5, random membership; the residuals θ_t − E[θ_t | θ_{t−1}, real set] (the real set's "
     "moments are θ₀, its MLE fit) are martingale differences: their replicate means at "
-    "t ∈ {1, 5} (5 entries of (µ, vech Σ)) against 0 with CLT SE; the vectorized expectation "
-    "equals theory.correction.pooled_mle_expectation on the first replicate (rtol 1e-12).",
+    "t ∈ {1, 5} (5 entries of (µ, vech Σ)), and the means of each residual times the same "
+    "entry of θ_{t−1} − θ* (a function of the past: also 0), against 0 with CLT SE; the "
+    "vectorized expectation equals theory.correction.pooled_mle_expectation on the first "
+    "replicate (rtol 1e-12).",
+    source="derived; the corrected loop θ_{t+1} = π_γG_λ^n(θ_t) of Gillman et al. 2024 "
+    "(arXiv 2402.07087 v3, Algorithm 1, eq. 10–11) for the Gaussian class with a "
+    "misspecified p_data, reference notes §4.1–4.3",
+    exact_statement="not stated in the paper",
+    scope="the one-step conditional expectation only (the first moment of each generation's "
+    "fit, not its law), d = 2, one mixture p_data, n = 200, λ = 0.5, γ ∈ {0.5, 3} (γ = 1 "
+    "cannot see swapped mixing weights), T = 5; the MLE's covariance bias m S_π/N² is below "
+    "the quick resolution (it is included in the prediction, not resolved by it).",
+    controls=(
+        Control("weights_swapped", "the loop runs at strength 1/γ (target weight 1/(1+γ))"),
+        Control("target_shifted", "the prediction's θ* mean is shifted by 0.05 of p_data's "
+                "standard deviation in each coordinate"),
+    ),
 )
 def misspecified_engine(ctx):
-    n, lam, g, t_max = 200, 0.5, 1.0, 5
+    n, lam, t_max = 200, 0.5, 5
     m = int(lam * n)
-    traj = simulate(ctx, dim=2, n_real=n, synthetic_ratio=lam, data="mix",
-                    correction_strength=g, generations=t_max,
-                    replicates=ctx.size(20_000, 3_000), truth=_T_LAW)
     t_mean, t_cov = _T_LAW.moments
-    ex, ec = _one_step_expectation(traj.means, traj.covs, t_mean, t_cov, n=n, m=m, gamma=g)
-    ref_m, ref_c = cr.pooled_mle_expectation(
-        traj.means[0, 0], traj.covs[0, 0], traj.means[0, 0], traj.covs[0, 0], t_mean, t_cov,
-        n_real=n, n_synthetic=m, correction_strength=g, real="fixed")
-    out = [exact_check("vectorized expectation = pooled_mle_expectation (replicate 0, t=1)",
-                       0.0, float(np.max(np.abs(np.concatenate(
-                           [ex[0, 0] - ref_m, (ec[0, 0] - ref_c).ravel()])))), atol=1e-12)]
+    true_mean, true_cov = t_mean, t_cov
+    if ctx.control == "target_shifted":
+        t_mean = np.asarray(t_mean, dtype=float) + 0.05 * np.sqrt(np.diag(t_cov))
     rows, cols = np.tril_indices(2)
-    for t in (1, t_max):
-        res_m = traj.means[:, t] - ex[:, t - 1]
-        res_c = (traj.covs[:, t] - ec[:, t - 1])[:, rows, cols]
-        for j, lab in enumerate(("µ1", "µ2")):
-            out.append(mean_check(f"t={t}: E residual {lab}", res_m[:, j], 0.0))
-        for j, lab in enumerate(("Σ11", "Σ21", "Σ22")):
-            out.append(mean_check(f"t={t}: E residual {lab}", res_c[:, j], 0.0))
+    out = []
+    for g in (0.5, 3.0):
+        g_loop = 1.0 / g if ctx.control == "weights_swapped" else g
+        traj = simulate(ctx, dim=2, n_real=n, synthetic_ratio=lam, data="mix",
+                        correction_strength=g_loop, generations=t_max,
+                        replicates=ctx.size(20_000, 3_000), truth=_T_LAW)
+        ex, ec = _one_step_expectation(traj.means, traj.covs, t_mean, t_cov, n=n, m=m,
+                                       gamma=g)
+        ref_m, ref_c = cr.pooled_mle_expectation(
+            traj.means[0, 0], traj.covs[0, 0], traj.means[0, 0], traj.covs[0, 0], t_mean,
+            t_cov, n_real=n, n_synthetic=m, correction_strength=g, real="fixed")
+        out.append(exact_check(f"γ={g:g}: vectorized expectation = pooled_mle_expectation "
+                               "(replicate 0, t=1)", 0.0, float(np.max(np.abs(np.concatenate(
+                                   [ex[0, 0] - ref_m, (ec[0, 0] - ref_c).ravel()])))),
+                               atol=1e-12))
+        for t in (1, t_max):
+            res_m = traj.means[:, t] - ex[:, t - 1]
+            res_c = (traj.covs[:, t] - ec[:, t - 1])[:, rows, cols]
+            for j, lab in enumerate(("µ1", "µ2")):
+                out.append(mean_check(f"γ={g:g}, t={t}: E residual {lab}", res_m[:, j], 0.0))
+            for j, lab in enumerate(("Σ11", "Σ21", "Σ22")):
+                out.append(mean_check(f"γ={g:g}, t={t}: E residual {lab}", res_c[:, j], 0.0))
+            # a martingale difference is uncorrelated with every function of the past: the
+            # residual times the previous fit's deviation from θ* (whose mean is ≈ 0, so the
+            # plain means cannot see an error proportional to it, e.g. swapped weights)
+            dev_m = traj.means[:, t - 1] - true_mean
+            dev_c = (traj.covs[:, t - 1] - true_cov)[:, rows, cols]
+            for j, lab in enumerate(("µ1", "µ2")):
+                out.append(mean_check(f"γ={g:g}, t={t}: E residual {lab}·(θ_{{t−1}} − θ*)",
+                                      res_m[:, j] * dev_m[:, j], 0.0))
+            for j, lab in enumerate(("Σ11", "Σ21", "Σ22")):
+                out.append(mean_check(f"γ={g:g}, t={t}: E residual {lab}·(θ_{{t−1}} − θ*)",
+                                      res_c[:, j] * dev_c[:, j], 0.0))
     return out
