@@ -818,24 +818,63 @@ def rlhf_tilt(ctx):
     kind="monotone",
     provenance="derived",
     method="20 random discrete laws (quick 8), λ ∈ {0.3, 1, 4}, 300 generations: smallest "
-    "one-step change of G (≥ −10⁻¹²); ‖p_300 − p_∞‖∞ (10⁻⁹); p_∞ is a fixed point of the "
-    "step (10⁻¹¹).",
+    "one-step change of G (≥ −10⁻¹²); ‖p_300 − p_∞‖∞ (10⁻⁹) with p_∞ solved here from the "
+    "formula (Z by Brent's method on Σ p_data/(1 + λ − λe^r/Z) = 1) and compared with the "
+    "library's (10⁻¹⁰); p_∞ is a fixed point of the step (10⁻¹¹).",
+    source="derived; notes §3 'K = inf, mixed loop [D, num; not claimed to be in the paper]' "
+    "(the mixed update is Eq. 8 of arXiv 2407.09499 v1 as restated by secondary sources, "
+    "with K = ∞); the fixed point also appears as Prop. 3.8 of the follow-up paper (notes)",
+    exact_statement="not stated in the paper",
+    scope="discrete laws (≤ 6 atoms) only, K = ∞ only, three λ; monotonicity of G is "
+    "checked along 300 generations of each run, not proved",
+    controls=(
+        Control("eta_for_lambda", "the predicted p_∞ uses the synthetic fraction "
+                "η = λ/(1+λ) in place of λ"),
+        Control("weights_swapped", "the loop mixes with real weight λ/(1+λ) and synthetic "
+                "weight 1/(1+λ) (ratio 1/λ in place of λ)"),
+    ),
 )
 def rlhf_mixed(ctx):
     d_g = math.inf
-    dist = fixed = 0.0
+    dist = fixed = lib = 0.0
     for pd, r in _instances(ctx.seed, ctx.size(20, 8)):
         for lam in (0.3, 1.0, 4.0):
-            traj = cu.curation_trajectory(pd, r, INF, 300, synthetic_ratio=lam, p_data=pd)
+            loop_lam = 1 / lam if ctx.control == "weights_swapped" else lam
+            traj = cu.curation_trajectory(pd, r, INF, 300, synthetic_ratio=loop_lam,
+                                          p_data=pd)
             g = [cu.mixed_functional(q, pd, r, lam) for q in traj]
             d_g = min(d_g, float(np.min(np.diff(g))))
-            p_inf, _ = cu.mixed_tilt_fixed_point(pd, r, lam)
+            p_inf = _mixed_fixed_point(pd, r, lam / (1 + lam) if ctx.control == "eta_for_lambda"
+                                       else lam)
+            lib = max(lib, float(np.max(np.abs(cu.mixed_tilt_fixed_point(pd, r, lam)[0]
+                                               - _mixed_fixed_point(pd, r, lam)))))
             dist = max(dist, float(np.max(np.abs(traj[-1] - p_inf))))
             step = cu.curation_step(p_inf, r, INF, synthetic_ratio=lam, p_data=pd)
             fixed = max(fixed, float(np.max(np.abs(step - p_inf))))
     return [exact_check("min ΔG(p_t)", 0.0, d_g, atol=1e-12, sided="lower"),
             exact_check("max ‖p_300 − p_∞‖∞", 0.0, dist, atol=1e-9),
+            exact_check("max ‖library p_∞ − p_∞‖∞", 0.0, lib, atol=1e-10),
             exact_check("max ‖step(p_∞) − p_∞‖∞", 0.0, fixed, atol=1e-11)]
+
+
+def _mixed_fixed_point(pd, r, lam):
+    """p_∞ = p_data/(1 + λ − λe^r/Z) with Z = E_{p_∞}[e^r] (notes §3): the normalisation
+    Σ p_data/(1 + λ − λe^{r}/Z) = 1 is decreasing in Z on (λ max e^r/(1+λ), ∞), where it
+    falls from +∞ to 1/(1+λ); Z is its root (Brent)."""
+    from scipy import optimize
+
+    er = np.exp(r - r.max())  # e^r up to a common factor, which Z absorbs
+    lo = lam / (1 + lam) * (1 + 1e-15)
+
+    def excess(z):
+        return float(np.sum(pd / (1 + lam - lam * er / z))) - 1.0
+
+    hi = 2.0
+    while excess(hi) > 0:
+        hi *= 2
+    z = optimize.brentq(excess, lo * (1 + 1e-12), hi, xtol=1e-300, rtol=1e-15)
+    p = pd / (1 + lam - lam * er / z)
+    return p / p.sum()
 
 
 # ============================================================================ item 8
