@@ -1108,6 +1108,17 @@ def engine_curated_law(ctx):
     provenance="derived",
     method="samples engine, d = 2, n = 20, λ = 1, mix, 6 generations, 200 replicates (quick "
     "50): largest absolute difference of means and covariances (exact 0).",
+    source="derived; with K = 1 the Luce choice of arXiv 2407.09499 v1 §2 (notes §1.1) keeps "
+    "its only candidate (H^1 = 1, notes §1.6(c))",
+    exact_statement="not stated in the paper",
+    scope="an implementation check of the engine (key use and the K = 1 path), one "
+    "configuration (d = 2, n = 20, λ = 1, mix, 6 generations); it says nothing about the "
+    "paper's theorems beyond H^1 = 1",
+    controls=(
+        Control("k_two", "the curated loop keeps one of K = 2 candidates"),
+        Control("key_shift", "the curated loop consumes a different random stream (seed + 1), "
+                "as an implementation that splits an extra key for the choice would"),
+    ),
 )
 def engine_k1(ctx):
     from simulations import LoopSpec, run
@@ -1116,8 +1127,9 @@ def engine_k1(ctx):
     base = dict(dim=2, n_real=20, synthetic_ratio=1.0, data="mix", generations=6,
                 replicates=ctx.size(200, 50))
     plain = run(LoopSpec(**base), seed=ctx.seed, engine="samples")
-    cur = run(LoopSpec(**base, curation_k=1, reward=LinearReward([1.0, -0.5])), seed=ctx.seed,
-              engine="samples")
+    cur = run(LoopSpec(**base, curation_k=2 if ctx.control == "k_two" else 1,
+                       reward=LinearReward([1.0, -0.5])),
+              seed=ctx.seed + (ctx.control == "key_shift"), engine="samples")
     return [exact_check("max |Δ means|", 0.0, float(np.max(np.abs(plain.means - cur.means)))),
             exact_check("max |Δ covs|", 0.0, float(np.max(np.abs(plain.covs - cur.covs))))]
 
