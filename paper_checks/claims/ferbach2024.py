@@ -597,7 +597,11 @@ def thm24_plateau(ctx):
     "engine's expected trajectory (finite n: the fixed point is the real-set mean plus "
     "θ* − μ_d, and the rate is that of the mixing weights), so the claim resolves ρ(L = 0) "
     "and the fixed point, e.g. it rejects Bertrand et al.'s ρ = λ(α + εL)/(α − λ(α + εL)) "
-    "(λ/(1−λ) at L = 0) and the data MLE as θ*. Theorem 2.2 itself is not proved here.",
+    "(λ/(1−λ) at L = 0) as the exact rate and the data MLE as θ*. The theorem is an upper "
+    "bound (Õ(ρ^{2t})); the exact rate measured here is stronger: it shows the notes' "
+    "ρ(L = 0) is attained, while Bertrand's λ/(1−λ) ≥ λ/(1+λ) would remain a valid, looser "
+    "bound for λ < 1/2 (rejected as the rate, not as a bound). Theorem 2.2 itself is not "
+    "proved here.",
     controls=(
         Control("bertrand_rho", "the predicted rate is Bertrand et al.'s form at L = 0, "
                 "λ/(1−λ), instead of λ/(1+λ)"),
