@@ -31,6 +31,7 @@ from figures.mixtures import (
     class_proportions,
     gmm_spec,
     isotropic_mixture,
+    mog_law,
     mog_reward,
     mog_run,
     nearest_label,
@@ -49,7 +50,7 @@ from theory.curation_gaussian import gmm_linear_tilt
 from theory.derivations import get_derivation
 from theory.laws import GaussianMixtureLaw
 from theory.mixtures import mixture_l2_squared, suresh_gmm_collapse_bound
-from theory.rewards import LinearReward
+from theory.rewards import CallableReward, LinearReward
 
 PAPER_KDE = ("Kazdan et al. 2025, ICML (arXiv 2410.16713): the setting of their KDE experiment "
              "(Gaussian kernel, fixed bandwidth, replace)")
@@ -231,15 +232,44 @@ def expected_reward_mc(key, weights, means, covs, reward, size: int = 2000) -> n
     return np.asarray(jax.jit(jax.vmap(one))(keys, *flat)).reshape(w.shape[:-1])
 
 
+def _mog_loop(ctx, data: str, n: int, generations: int, replicates: int):
+    """figures.mixtures.mog_run, or under a control of the 2-D mixture claims the same loop
+    (same sizes and seed) with the defect injected: ``reward_sign`` (−r), ``no_curation``
+    (K = 1), ``lambda_doubled`` (λ = 2·MOG_LAMBDA synthetic points per real point)."""
+    if ctx.control not in ("reward_sign", "no_curation", "lambda_doubled"):
+        return mog_run(ctx.seed, data, n, generations, replicates)
+    reward = mog_reward()
+    if ctx.control == "reward_sign":
+        reward = CallableReward(lambda x: -mog_reward()(x))
+    ratio = 2 * MOG_LAMBDA if ctx.control == "lambda_doubled" else MOG_LAMBDA
+    extra = {} if data == "replace" else {"synthetic_ratio": ratio}
+    return run_gmm(gmm_spec(dim=2, n_real=n, data=data, components=5, truth=mog_law(),
+                            curation_k=1 if ctx.control == "no_curation" else MOG_K,
+                            reward=reward, generations=generations, replicates=replicates,
+                            **extra), ctx.seed)
+
+
+MOG_SETTING_SCOPE = (
+    "The 2-D setting is chosen here, not the paper's (its appendix figure's components, "
+    "reward, K, λ, sample sizes and model were not found): five modes on a pentagon, the "
+    "flat-top reward −max(0, min_c‖x − c‖ − 2) around modes 0 and 1, K = 2, λ = 1/4, and "
+    "EM-refitted 5-component Gaussian mixtures, not the nonparametric model the theorems "
+    "assume")
+FERBACH_NOT_QUOTED = (
+    "not quoted: the paper body was not available (reference notes ferbach2024.md: only the "
+    "abstract and table of contents were read); secondary sources restate ")
+
+
 @claim(
     id="ferbach2024.mog.curated_limit",
     paper=PAPER_FERBACH,
     statement=(
         "2-D mixture of Gaussians with a flat-top reward, curated synthetic data only (λ = ∞): "
-        "the loop concentrates on the highest reward level set reached at initialisation and "
-        "tends to p_* = p_0(· | A*) (Theorem 2.1): the mass and the reward increase, the fit "
-        "moves towards p_*, and inside A* the relative weights of the top modes are those of "
-        "p_0 (p_t(· | A*) = p_0(· | A*), a martingale in the sampled loop)."
+        "Theorem 2.1's population map tends to p_* = p_0(· | A*), the initial law restricted "
+        "to the highest reward level set A*; the finite-n EM loop approaches p_* transiently: "
+        "by T = 12 the top-mode mass and the reward have increased, the fit is closer to p_* "
+        "than at t = 0 (in median), and inside A* the relative weights of the top modes are "
+        "those of p_0 (p_t(· | A*) = p_0(· | A*), a martingale in the sampled loop)."
     ),
     kind="limit",
     provenance="paper",
@@ -251,13 +281,37 @@ def expected_reward_mc(key, weights, means, covs, reward, size: int = 2000) -> n
     "seeding failures) are set aside, their count is in the labels. Per replicate: top-mode "
     "weight W_t (components whose mean lies in A*), E_{p_t}[r] by 2000 "
     "draws, ‖p_t − p_*‖₂ (closed form; p_* = the top components of the generation-0 fit, "
-    "renormalised). Lower confidence bounds > 0 for W_T − W_0, E_{p_T}[r] − E_{p_0}[r] and "
-    "‖p_0 − p_*‖ − ‖p_T − p_*‖; the share of mode 0 within A* at T against its value at 0 "
-    "(two-sided, paired; exact martingale when the reward is 0 on both top modes, up to their "
-    "3.4e-4 tails). False-failure 1e-6, Bonferroni over the 4 comparisons.",
+    "renormalised). Lower confidence bounds > 0 for W_T − W_0 and E_{p_T}[r] − E_{p_0}[r]; a "
+    "sign test (exact lower bound of P(decrease) > ½) for ‖p_0 − p_*‖ − ‖p_T − p_*‖, which "
+    "is heavy-tailed (pooled over 800 quick replicates: P(decrease) = 0.986, mean 0.20, sd "
+    "0.51; its mean's lower bound failed at 3 of 20 quick seeds); the share of mode 0 within "
+    "A* at T against its value at 0 (two-sided, paired; exact martingale when the reward is 0 "
+    "on both top modes, up to their 3.4e-4 tails). False-failure 1e-6, Bonferroni over the 4 "
+    "comparisons.",
+    source="Ferbach, Bertrand, Bose & Gidel 2024, NeurIPS (arXiv 2407.09499 v1), Theorem 2.1 "
+    "and the appendix 2-D mixture-of-Gaussians figure (curated-only row), as restated by "
+    "secondary sources",
+    exact_statement=FERBACH_NOT_QUOTED + "Theorem 2.1 as: under Assumption 2.1 with "
+    "P_0(r = r_*) > 0, the pure curated loop p_{t+1} = p_t H^K_{p_t} satisfies "
+    "D_KL(p_* ‖ p_t) → 0, p_*(x) = p_0(x)·1{r(x) = r_*}/P_0(r(x) = r_*), and quote 'converges "
+    "to the highest level set of the reward reached at initialization'",
+    scope="Theorem 2.1 is a limit of the infinite-capacity (population) map; here a finite-n "
+    "EM loop is checked at one time, T = 12, which is near the transient minimum of "
+    "‖p_t − p_*‖: the sampled loop does not converge to p_* (at n = 1000 the median "
+    "distance goes 0.42, 0.11, 0.22, 0.40, 1.04 at t = 0, 12, 50, 100, 300, as the mixture "
+    "collapses within A* by resampling drift), so the claim checks the direction of the "
+    "population map's limit, not the limit, and the martingale p_t(· | A*) = p_0(· | A*) "
+    "only in mean. The population map itself is not computed (it leaves the Gaussian-mixture "
+    "family). " + MOG_SETTING_SCOPE,
+    controls=(
+        Control("reward_sign", "the curation keeps the candidate of the lowest reward (−r "
+                "instead of r)"),
+        Control("no_curation", "K = 1 instead of K = 2 (each synthetic point kept without a "
+                "comparison: plain retraining)"),
+    ),
 )
 def mog_curated_limit(ctx):
-    traj = mog_run(ctx.seed, "replace", ctx.size(1000, 400), MOG_T, ctx.size(60, 40))
+    traj = _mog_loop(ctx, "replace", ctx.size(1000, 400), MOG_T, ctx.size(60, 40))
     ok = separated_fit(traj.means[:, 0], MOG_MEANS, 1.0)
     w, mu, cv = traj.weights[ok], traj.means[ok], traj.covs[ok]
     mass = top_mass(mu, w)
@@ -274,7 +328,7 @@ def mog_curated_limit(ctx):
         lcb_check(f"W_T − W_0 (top-mode weight; {int(ok.sum())}/{ok.size} separated fits)",
                   mass[:, MOG_T] - mass[:, 0], k),
         lcb_check("E_{p_T}[r] − E_{p_0}[r]", rew[:, 1] - rew[:, 0], k),
-        lcb_check("‖p_0 − p_*‖ − ‖p_T − p_*‖", dist[:, 0] - dist[:, 1], k),
+        sign_check("‖p_0 − p_*‖ − ‖p_T − p_*‖", dist[:, 0] - dist[:, 1], k),
         mean_check(f"share of mode 0 in A*: t = T minus t = 0 (W_T mean {mass[:, -1].mean():.6f})",
                    share[:, MOG_T] - share[:, 0], 0.0),
     ]
@@ -302,9 +356,30 @@ def mog_curated_limit(ctx):
     "/(1+λ) with q(W) ≤ 1 − (1−W)² ≤ KW concave, so E[W_t] ≤ W_0/(1 − λ(K−1)) by induction: "
     "one-sided z-test of the replicate mean of W_t − W_0/(1 − λ(K−1)) at t ∈ {1, 4, 12}. "
     "False-failure 1e-6, Bonferroni over the comparisons.",
+    source="derived; from Ferbach, Bertrand, Bose & Gidel 2024, NeurIPS (arXiv 2407.09499 v1), "
+    "Theorem 2.4 (its proof's ratio bound, reference notes ferbach2024.md §2, tagged derived) "
+    "and the appendix 2-D mixture figure (real + curated row), as restated by secondary sources",
+    exact_statement=FERBACH_NOT_QUOTED + "Theorem 2.4 as: if λ < 1/(K − 1), then for all t "
+    "D_KL(p_t ‖ p_data) ≤ −log(1 − λ(K − 1)); the ratio bound p_t ≤ p_data/(1 − λ(K − 1)) "
+    "and the floor p_t ≥ p_data/(1+λ) are the notes' derivations (proof sketch), not quotes",
+    scope="the ratio bound on one set (the top level set's weight, in mean, t ∈ {1, 4, 12}) "
+    "instead of the KL bound on densities. The path-wise floor W_low,t ≥ W_low,0/(1+λ) "
+    "holds by construction of the mixing step (the n real points are in every training set, "
+    "a fraction 1/(1+λ) of it, and the fitted weights are data fractions): it checks the "
+    "loop's bookkeeping, not the theory. The mean bound has slack ≈ 0.02 in W (fixed point "
+    "0.246 against 0.267) and cannot see K or λ errors that stay under it (e.g. λ read as the "
+    "synthetic fraction, 1/3 synthetic per real point: fixed point 0.264). "
+    + MOG_SETTING_SCOPE,
+    controls=(
+        Control("lambda_doubled", "the loop mixes ⌊2λn⌋ curated synthetic points (λ = 1/2) "
+                "while the bound is computed with λ = 1/4"),
+        Control("no_real_data", "the loop drops the real data (data='replace', curated "
+                "synthetic points only) while the bound assumes them"),
+    ),
 )
 def mog_mixed_stable(ctx):
-    traj = mog_run(ctx.seed, "mix", ctx.size(1000, 400), MOG_T, ctx.size(60, 40))
+    data = "replace" if ctx.control == "no_real_data" else "mix"
+    traj = _mog_loop(ctx, data, ctx.size(1000, 400), MOG_T, ctx.size(60, 40))
     ok = separated_fit(traj.means[:, 0], MOG_MEANS, 1.0)
     mass = top_mass(traj.means[ok], traj.weights[ok])
     low = 1.0 - mass
@@ -509,6 +584,24 @@ TILT_T = 5
     "E[θ_T] only by that covariance bias: its size relative to the SE is in the labels. "
     "Exact: gmm_linear_tilt(·, 1) composed T times equals gmm_linear_tilt(·, T) (relative "
     "1e-12). False-failure 1e-6, Bonferroni over the 10 comparisons.",
+    source="derived; reference notes ferbach2024.md §5.3 (mixture tilt, tagged derived) from "
+    "the K → ∞ update p e^r/E_p[e^r] of Ferbach et al. 2024 (arXiv 2407.09499 v1), Lemma 2.1, "
+    "as restated by secondary sources",
+    exact_statement="not stated in the paper (the mixture closed form is derived; the paper "
+    "body was not available, and secondary sources restate Lemma 2.1's limit as "
+    "p_{t+1} = p_t e^r / E_{p_t}[e^r])",
+    scope="3 well-separated components in 2-D, a = (0.1, 0.1), T = 5, EM refits on n = 5000 "
+    "(quick 2000) exactly tilted draws: the one-step conditional means of the fitted weights "
+    "and means (martingale residuals), not the law of p_t; the aᵀΣ_j a/2 term of the weights "
+    "moves them by ~3e-4 a generation and is below the resolution (weights are resolved "
+    "through the e^{aᵀμ_j} factor only); the covariances' −Σ/N_j bias is not predicted",
+    controls=(
+        Control("half_shift", "the predicted mean shift of each component is Σ_j a/2 per "
+                "generation instead of Σ_j a (the ½ of the normaliser aᵀΣ_j a/2 carried into "
+                "the mean)"),
+        Control("untilted_weights", "the predicted weights are not reweighted (π_j' = π_j: the "
+                "factor e^{aᵀμ_j + aᵀΣ_j a/2} dropped, only the means move)"),
+    ),
 )
 def mixture_linear_tilt(ctx):
     law = GaussianMixtureLaw(TILT_WEIGHTS, TILT_MEANS, TILT_COVS)
@@ -523,8 +616,11 @@ def mixture_linear_tilt(ctx):
     cv = np.take_along_axis(traj.covs[ok], order[:, None, :, None, None], axis=-3)
     one_step = np.array([[gmm_linear_tilt(w[r, s], mu[r, s], cv[r, s], TILT_A, 1)[0]
                           for s in range(TILT_T)] for r in range(w.shape[0])])
+    if ctx.control == "untilted_weights":
+        one_step = w[:, :-1]
+    shift = 0.5 if ctx.control == "half_shift" else 1.0
     res_w = w[:, -1] - w[:, 0] - np.sum(one_step - w[:, :-1], axis=1)
-    res_mu = mu[:, -1] - mu[:, 0] - np.sum(cv[:, :-1] @ TILT_A, axis=1)
+    res_mu = mu[:, -1] - mu[:, 0] - shift * np.sum(cv[:, :-1] @ TILT_A, axis=1)
     closed = np.array([gmm_linear_tilt(w[r, 0], mu[r, 0], cv[r, 0], TILT_A, TILT_T)[1]
                        for r in range(w.shape[0])])
     out = []
