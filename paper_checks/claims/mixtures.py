@@ -201,6 +201,18 @@ SHUMAILOV_TS = (5, 25, 100)
     "at n = 1000 (300 replicates); the test needs 87/120 positive pairs in quick mode (fails "
     "with probability ≈ 1e-8 at p = 0.91, 7e-6 at p = 0.87) and 49/60 in full mode. With the "
     "earlier 40 quick replicates it needed 36/40 and failed at about 30-60 % of seeds.",
+    source="Shumailov et al. 2024, Nature 631:755 (arXiv 2305.17493 v3), GMM experiment (the "
+    "log-scale L2 curve to GMM_0), as coded in the authors' notebook Normals_GMM_experiments."
+    "ipynb (Zakahler/curse_recurse)",
+    exact_statement="not quoted: the reference notes describe the experiment from the authors' "
+    "code, not the paper's text: one 2-D N(0, I) blob of 1000 points (make_blobs), sklearn "
+    "GaussianMixture(n_components=2, covariance_type='full', tol=1e-5), refitted for 2050 "
+    "generations, closed-form L2 distance to GMM_0 plotted on a log scale; the notes recall "
+    "(unchecked) that the paper text describes the data as two Gaussians",
+    scope="growth only (no rate): the sign of the paired increase of ‖p_t − p_0‖₂ between "
+    "generations 5, 25 and 100 (the paper runs 2050), n = 1000 (quick 300) instead of 1000 "
+    "throughout, EM warm-started from the previous fit (sklearn re-initialises by k-means "
+    "each generation unless warm_start is set), one blob as in the code",
     controls=(
         Control("fresh_real_data", "the loop trains each generation on n fresh real points and "
                 "n synthetic ones (data='fresh') instead of n synthetic points only: the real "
