@@ -211,8 +211,8 @@ SHUMAILOV_TS = (5, 25, 100)
     "(unchecked) that the paper text describes the data as two Gaussians",
     scope="growth only (no rate): the sign of the paired increase of ‖p_t − p_0‖₂ between "
     "generations 5, 25 and 100 (the paper runs 2050), n = 1000 (quick 300) instead of 1000 "
-    "throughout, EM warm-started from the previous fit (sklearn re-initialises by k-means "
-    "each generation unless warm_start is set), one blob as in the code",
+    "throughout, EM warm-started from the previous fit (the notes do not record whether "
+    "the authors' refits are warm-started), one blob as in the code",
     controls=(
         Control("fresh_real_data", "the loop trains each generation on n fresh real points and "
                 "n synthetic ones (data='fresh') instead of n synthetic points only: the real "
