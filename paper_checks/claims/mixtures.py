@@ -288,15 +288,18 @@ FERBACH_NOT_QUOTED = (
     method="run_gmm, 5 full-covariance components, p_data = 5 modes on a pentagon of radius 4 "
     "(sd 0.5, weights 0.1, 0.1, 0.2, 0.3, 0.3), reward −max(0, min_c‖x − c‖ − 2) with c the "
     "means of modes 0 and 1 (the paper's exact reward is not found; this one puts two modes "
-    "in A*), K = 2, replace, n = 1000 (quick 400), T = 12, 60 replicates (quick 40); "
-    "replicates whose generation-0 fit does not put one component on each mode (k-means++ "
-    "seeding failures) are set aside, their count is in the labels. Per replicate: top-mode "
+    "in A*), K = 2, replace, n = 1000 (quick 400), T = 12, 60 replicates (also in quick "
+    "mode); replicates whose generation-0 fit does not put one component on each mode "
+    "(k-means++ seeding failures) are set aside, their count is in the labels. Per replicate: "
+    "top-mode "
     "weight W_t (components whose mean lies in A*), E_{p_t}[r] by 2000 "
     "draws, ‖p_t − p_*‖₂ (closed form; p_* = the top components of the generation-0 fit, "
     "renormalised). Lower confidence bounds > 0 for W_T − W_0 and E_{p_T}[r] − E_{p_0}[r]; a "
     "sign test (exact lower bound of P(decrease) > ½) for ‖p_0 − p_*‖ − ‖p_T − p_*‖, which "
     "is heavy-tailed (pooled over 800 quick replicates: P(decrease) = 0.986, mean 0.20, sd "
-    "0.51; its mean's lower bound failed at 3 of 20 quick seeds); the share of mode 0 within "
+    "0.51; its mean's lower bound failed at 3 of 20 quick seeds; with 40 quick replicates "
+    "the sign test would fail with probability ≈ 2e-3 at P = 0.986, with 60 below 1e-6); "
+    "the share of mode 0 within "
     "A* at T against its value at 0 (two-sided, paired; exact martingale when the reward is 0 "
     "on both top modes, up to their 3.4e-4 tails). False-failure 1e-6, Bonferroni over the 4 "
     "comparisons.",
@@ -323,7 +326,7 @@ FERBACH_NOT_QUOTED = (
     ),
 )
 def mog_curated_limit(ctx):
-    traj = _mog_loop(ctx, "replace", ctx.size(1000, 400), MOG_T, ctx.size(60, 40))
+    traj = _mog_loop(ctx, "replace", ctx.size(1000, 400), MOG_T, ctx.size(60, 60))
     ok = separated_fit(traj.means[:, 0], MOG_MEANS, 1.0)
     w, mu, cv = traj.weights[ok], traj.means[ok], traj.covs[ok]
     mass = top_mass(mu, w)
