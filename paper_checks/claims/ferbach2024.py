@@ -1264,10 +1264,10 @@ def rlhf_mixed(ctx):
                                           p_data=pd)
             g = [cu.mixed_functional(q, pd, r, lam) for q in traj]
             d_g = min(d_g, float(np.min(np.diff(g))))
-            p_inf = _mixed_fixed_point(pd, r, lam / (1 + lam) if ctx.control == "eta_for_lambda"
-                                       else lam)
+            p_inf = _rlhf_mixed_limit(pd, r, lam / (1 + lam) if ctx.control == "eta_for_lambda"
+                                      else lam)
             lib = max(lib, float(np.max(np.abs(cu.mixed_tilt_fixed_point(pd, r, lam)[0]
-                                               - _mixed_fixed_point(pd, r, lam)))))
+                                               - _rlhf_mixed_limit(pd, r, lam)))))
             dist = max(dist, float(np.max(np.abs(traj[-1] - p_inf))))
             step = cu.curation_step(p_inf, r, INF, synthetic_ratio=lam, p_data=pd)
             fixed = max(fixed, float(np.max(np.abs(step - p_inf))))
@@ -1277,7 +1277,7 @@ def rlhf_mixed(ctx):
             exact_check("max ‖step(p_∞) − p_∞‖∞", 0.0, fixed, atol=1e-11)]
 
 
-def _mixed_fixed_point(pd, r, lam):
+def _rlhf_mixed_limit(pd, r, lam):
     """p_∞ = p_data/(1 + λ − λe^r/Z) with Z = E_{p_∞}[e^r] (notes §3): the normalisation
     Σ p_data/(1 + λ − λe^{r}/Z) = 1 is decreasing in Z on (λ max e^r/(1+λ), ∞), where it
     falls from +∞ to 1/(1+λ); Z is its root (Brent)."""
