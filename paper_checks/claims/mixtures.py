@@ -643,7 +643,7 @@ TILT_T = 5
     provenance="derived",
     method="run_gmm, 3 full-covariance components 8 sd apart, a = (0.1, 0.1), replace, "
     "curation_k = ∞ (exact tilt of the current fit), n = 5000 (quick 2000), T = 5, 60 "
-    "replicates (quick 30); replicates whose generation-0 fit does not put one component "
+    "replicates (quick 60); replicates whose generation-0 fit does not put one component "
     "on each mode are set aside (count in the labels); components ordered by the "
     "x-coordinate of their generation-0 mean (warm starts keep labels). Large n: the "
     "fitted weight and mean of a well-separated "
@@ -682,7 +682,7 @@ def mixture_linear_tilt(ctx):
     traj = run_gmm(gmm_spec(dim=2, n_real=ctx.size(5_000, 2_000), data="replace",
                             components=3, truth=law, curation_k=math.inf,
                             reward=LinearReward(TILT_A), generations=TILT_T,
-                            replicates=ctx.size(60, 30)), ctx.seed)
+                            replicates=ctx.size(60, 60)), ctx.seed)
     ok = separated_fit(traj.means[:, 0], TILT_MEANS, 1.0)
     order = np.argsort(traj.means[ok, 0, :, 0], axis=-1)  # (R, m)
     w = np.take_along_axis(traj.weights[ok], order[:, None, :], axis=-1)
