@@ -55,19 +55,34 @@ def outcome(control: Control, result: ClaimResult) -> ControlOutcome:
     if result.error:
         return ControlOutcome(control.name, control.perturbs, "error", result.error,
                               result.seconds)
-    w = result.worst
-    where = ""
-    if w is not None:
-        where = f"{w.label}: measured {w.measured:.6g}, predicted {w.predicted:.6g}"
-        if w.pvalue is not None:
-            where += f", p = {w.pvalue:.3g}"
-        elif w.stderr:  # an exact comparison has no standard error to count in
-            where += f", {w.verdict(result.per_comparison_alpha)[1]:.3g} SE"
+    alpha = result.per_comparison_alpha
     if result.passed:
         return ControlOutcome(control.name, control.perturbs, "passed",
-                              f"still passes (worst comparison {where})", result.seconds)
-    return ControlOutcome(control.name, control.perturbs, "rejected", f"fails at {where}",
-                          result.seconds)
+                              f"still passes (worst comparison {_where(result.worst, alpha)})",
+                              result.seconds)
+    failing = [m for m in result.measurements if not m.verdict(alpha)[0]]
+    if not failing:
+        return ControlOutcome(control.name, control.perturbs, "rejected",
+                              f"fails at {_where(result.worst, alpha)}", result.seconds)
+    # the strongest failing comparison says how far the defect is past the threshold (the
+    # verdict's "worst" is the first failing one, which may fail only narrowly)
+    strongest = max(failing, key=lambda m: m.verdict(alpha)[1])
+    count = f" ({len(failing)} of {len(result.measurements)} comparisons fail)"
+    return ControlOutcome(control.name, control.perturbs, "rejected",
+                          f"fails at {_where(strongest, alpha)}{count}", result.seconds)
+
+
+def _where(m, alpha: float) -> str:
+    """A comparison in words: label, measured, predicted, and its distance in SE (or its
+    p-value; nothing for an exact comparison, which has no standard error to count in)."""
+    if m is None:
+        return ""
+    where = f"{m.label}: measured {m.measured:.6g}, predicted {m.predicted:.6g}"
+    if m.pvalue is not None:
+        where += f", p = {m.pvalue:.3g}"
+    elif m.stderr:
+        where += f", {m.verdict(alpha)[1]:.3g} SE"
+    return where
 
 
 def run_controls(claim: Claim, ctx: Context,

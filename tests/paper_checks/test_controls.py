@@ -206,3 +206,16 @@ def test_every_registered_claim_has_its_metadata_and_a_control():
 
     missing = {field: ids for field, ids in missing_metadata(select(None)).items() if ids}
     assert missing == {}
+
+
+def test_a_rejected_control_names_its_strongest_failing_comparison():
+    from paper_checks.controls import outcome
+
+    ms = [Measurement("ok", 0.0, 0.1, 1.0), Measurement("narrow", 0.0, 6.0, 1.0),
+          Measurement("strong", 0.0, 40.0, 1.0)]
+    c = _fake("zzctl2099.strongest", lambda ctx: ms)
+    result = judge(c, ms, 0.0)
+    assert result.worst.label == "narrow"  # the verdict's worst is the first failing one
+    detail = outcome(Control("k", "x"), result).detail
+    assert detail.startswith("fails at strong:") and "40 SE" in detail
+    assert "(2 of 3 comparisons fail)" in detail
