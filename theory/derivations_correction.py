@@ -592,3 +592,41 @@ declare_numerical(
     "theory.correction.theta_from_gaussian",
     "packs (µ, Σ) into θ = (µ, vech Σ), a change of coordinates with no formula to derive; "
     "tested by round trip (test_theta_roundtrip_and_errors)")
+
+# Helpers of the logistic and Gaussian correction maps that claims now call directly (the
+# claims recompute B, C, the map and its Jacobian by routes independent of the library's).
+declare_numerical(
+    "theory.correction._expect",
+    "∫ fn·pdf by the trapezoidal rule after a sinh change of variables; tested against "
+    "scipy.integrate.quad to 1e-12 (test_expectation_rule_matches_adaptive_quadrature)")
+declare_numerical(
+    "theory.correction._logistic_pdf",
+    "the standard logistic density σ(u)(1 − σ(u)) via scipy.special.expit; integrates to 1 "
+    "and gives the known θ* on symmetric data (test_logistic_location_symmetric_data)")
+declare_numerical(
+    "theory.correction._score_data",
+    "E_{p_data} tanh((x − θ')/2) by _expect (quadrature); its root is the logistic map, "
+    "tested in test_logistic_map_fixed_point_jacobian_and_objective")
+declare_numerical(
+    "theory.correction._score_logistic",
+    "E_{p_θ} tanh((x − θ')/2) by _expect (quadrature); zero at θ' = θ by symmetry, tested "
+    "through the map's fixed point (test_logistic_map_fixed_point_jacobian_and_objective)")
+declare_numerical(
+    "theory.correction._weights",
+    "parameter packing: the weights (1/(1+λ), λ/((1+λ)(1+γ)), λγ/((1+λ)(1+γ))) of eq. 4's "
+    "mixture; tested to sum to 1 and against the k-map closed form "
+    "(test_k_map_equals_moment_matching_and_closed_form)")
+declare_numerical(
+    "theory.correction._mix_moments",
+    "mean and covariance of a mixture from its components' moments (law of total "
+    "covariance); tested against the k-map's closed form "
+    "(test_k_map_equals_moment_matching_and_closed_form)")
+declare_numerical(
+    "theory.correction.theta_to_gaussian",
+    "parameter packing: (µ, vech Σ) → (µ, Σ), the inverse of theta_from_gaussian; tested by "
+    "the round trip and its errors (test_theta_roundtrip_and_errors)")
+declare_numerical(
+    "theory.correction.expected_loglik_gaussian",
+    "E_q log N(x; µ', Σ') from q's first two moments (an identity of the Gaussian log density); "
+    "tested through Lemma A.7's Hessians by automatic differentiation "
+    "(test_lemma_a7_matrices_with_other_data_moments)")

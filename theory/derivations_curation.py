@@ -1025,3 +1025,18 @@ declare_numerical(
     f"checked against the same loop run on a fine grid density ({_TG}"
     "test_nonparametric_linear_mixed_tilt_against_a_grid_density) and against gmm_linear_tilt "
     f"steps in {_TC}test_nonparametric_weights_are_iterated_gmm_tilts")
+
+# Called directly by claims since the controls were added.
+declare_numerical(
+    "theory.curation_discrete.lemma22_increment",
+    "evaluates Lemma 2.2's two sides on a discrete law (exact sums of the curated law's "
+    "moments); tested non-negative slack over random laws and along the loop "
+    "(test_lemma22_slack_is_non_negative, test_lemma22_corollaries_along_the_loop)")
+declare_numerical(
+    "theory.projection_strength.mixture_cdf",
+    "the CDF of the two-Gaussian mixture π_γ p_θ (a weighted sum of normal CDFs); tested "
+    "against scipy.stats.norm and its γ = 0, ∞ limits (test_mixture_cdf_matches_scipy)")
+declare_numerical(
+    "theory._special.log_gamma_ratio_centered",
+    "log Γ(a+δ) − log Γ(a) − δ log a by Stirling's series after recurrence shifts; tested "
+    "against 50-digit mpmath over real and complex δ (test_log_gamma_ratio_matches_mpmath)")
