@@ -1031,7 +1031,8 @@ declare_numerical(
     "theory.curation_discrete.lemma22_increment",
     "evaluates Lemma 2.2's two sides on a discrete law (exact sums of the curated law's "
     "moments); tested non-negative slack over random laws and along the loop "
-    "(test_lemma22_slack_is_non_negative, test_lemma22_corollaries_along_the_loop)")
+    "(tests/theory/test_curation_discrete.py::test_lemma22_slack_is_non_negative, "
+    "test_lemma22_corollaries_along_the_loop)")
 declare_numerical(
     "theory.projection_strength.mixture_cdf",
     "the CDF of the two-Gaussian mixture π_γ p_θ (a weighted sum of normal CDFs); tested "
