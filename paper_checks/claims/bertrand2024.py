@@ -30,6 +30,7 @@ from paper_checks.claims.gillman2024 import (
     RADIUS,
     analytic_tau_constants,
     fitted_tau,
+    theorem_4_3_coverage_checks,
     thm_a8_measurements,
 )
 from simulations import LoopSpec, run
@@ -252,14 +253,7 @@ def thm2(ctx):
                        float(err.max()), rtol=0.0, sided="upper")]
     z90 = float(stats.norm.isf(DELTA / 2))
     for t in _TS:
-        for terms in ("paper", "proof"):
-            rhs = cr.theorem_4_3_bound(t, MEAN_N, DELTA, d0, MEAN_LAMBDA, 0.0, 1.0, 0.0, 0.0,
-                                       fit.a, fit.b, fit.eps_opt, terms=terms)
-            sums = "Σ_{i≤t}" if terms == "paper" else "Σ_{i<t}"
-            slack = (f" [90% quantile of |θ_t−θ*| {np.quantile(err[:, t], 0.9):.3g}, median "
-                     f"RHS {np.median(rhs):.3g}]")
-            out.append(fraction_check(f"t={t}, {sums}: P(|θ_t−θ*| ≤ RHS(7)) ≥ 1−δ{slack}",
-                                      err[:, t] <= rhs, 1.0 - DELTA, sided="lower"))
+        out += theorem_4_3_coverage_checks(t, err, d0, 0.0, fit)
         sd = math.sqrt(_mean_loop_var(t))
         zs = diff[:, t] / sd
         out.append(fraction_check(f"t={t}: P(|θ_t−θ*| ≤ exact 0.9-quantile {z90 * sd:.4g}) = "
