@@ -4,10 +4,6 @@ Each figure is a module with ``main(quick, out) -> list[str]`` registered in
 :data:`FIGURES`; it writes a PNG and the plotted numbers as CSV.
 """
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
 from figures import (  # noqa: E402, F401
     alemohammad2024,
     collapse,

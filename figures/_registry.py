@@ -19,6 +19,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from theory._x64 import in_float64
+
 FIGURES: dict[str, Callable] = {}
 FIGURE_PAPERS: dict[str, tuple[str, ...]] = {}
 
@@ -46,7 +48,7 @@ def figure(name: str, *, papers: tuple[str, ...] | None = None):
     def register(fn):
         if name in FIGURES:
             raise ValueError(f"duplicate figure {name!r}")
-        FIGURES[name] = fn
+        FIGURES[name] = in_float64(fn)  # float64 whatever jax.config says (theory/_x64.py)
         FIGURE_PAPERS[name] = tuple(papers) if papers else (paper_key(name),)
         return fn
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from scipy import stats as _st
 
 from paper_checks.stats import z_one_sided, z_two_sided
+from theory._x64 import in_float64
 
 KINDS = ("equality", "bound", "monotone", "rate", "limit")
 PROVENANCES = ("paper", "derived")
@@ -380,8 +381,9 @@ def claim(
     def register(fn):
         if id in REGISTRY:
             raise ValueError(f"duplicate claim id {id!r}")
-        REGISTRY[id] = Claim(id, paper, statement, kind, provenance, fn, false_failure, method,
-                             source, exact_statement, scope, controls)
+        # evaluated in float64 whatever jax.config says (theory/_x64.py)
+        REGISTRY[id] = Claim(id, paper, statement, kind, provenance, in_float64(fn),
+                             false_failure, method, source, exact_statement, scope, controls)
         return fn
 
     return register

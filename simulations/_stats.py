@@ -43,3 +43,8 @@ def covariance(stats: Stats, ddof: int) -> Array:
     """Fitted covariance ``scatter / (N − ddof)``, symmetrised."""
     cov = stats.scatter / (stats.count - ddof)
     return 0.5 * (cov + cov.T)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -329,3 +329,8 @@ def _run(quick: bool, json_path: str | None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -222,3 +222,8 @@ def to_json(rows, key: str = "claims") -> dict:
     rows = list(rows)
     return {key: {name: None if p is None else p.to_json() for name, p in rows},
             "total": total(p for _, p in rows).to_json()}
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -119,3 +119,8 @@ def load_config(path: str) -> tuple[LoopSpec, int]:
     """``(spec, seed)`` of the TOML file ``path`` (see :func:`read_config`)."""
     cfg = read_config(path)
     return cfg.spec, cfg.seed
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

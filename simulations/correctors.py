@@ -836,3 +836,8 @@ def conditional_pit(n: int, gamma, *, corrector: str = "histogram", law: str | N
                           jax.random.fold_in(jax.random.key(int(seed)), n), mean, sd,
                           target_mean, target_sd)
     return out[2] if law == "mixture" else out[3]
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -59,3 +59,8 @@ def curated_gaussian_draws(key, mean, root, size: int, k, reward_kind: str, rewa
         return cand[:, 0, :]
     r = reward_value(reward_kind, reward_params, cand, reward)
     return select(k_pick, cand, r)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -298,3 +298,8 @@ def compiled_runner(static: Static):
         return jax.vmap(lambda k: replicate_trajectory(static, hyper, k))(keys)
 
     return jax.jit(run_batch)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -572,3 +572,8 @@ def run_gmm(spec: LoopSpec, seed: int = 0, *, batch_size: int | None = None,
         covs=params.covs, floored=em.floored, em_iterations=em.iterations, loglik=em.loglik,
         loglik_start=em.start_loglik,
         seconds=time.perf_counter() - start)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from theory._x64 import in_float64
 from theory.distances import gaussian_w2_squared
 from theory.mixtures import (
     match_components,
@@ -95,6 +96,7 @@ class MixtureTrajectory:
         """Generation indices ``0 … T``."""
         return np.arange(self.weights.shape[1])
 
+    @in_float64
     def matched(self, reference=None):
         """(weights, means, covs) with components permuted to best match ``reference`` means.
 
@@ -109,6 +111,7 @@ class MixtureTrajectory:
         perm = match_components(self.means, reference)
         return permute_components(perm, self.weights, self.means, self.covs)
 
+    @in_float64
     def metric(self, name: str) -> np.ndarray:
         """A metric for every replicate and generation, shape ``(R, T+1)`` (see
         :data:`MIXTURE_METRICS`). Distances between mixtures are label-free."""
@@ -118,6 +121,7 @@ class MixtureTrajectory:
             self._cache[name] = np.asarray(self._compute(name))
         return self._cache[name]
 
+    @in_float64
     def _compute(self, name):
         w, mu, cv = self.weights, self.means, self.covs
         if name in ("floored", "em_iterations", "loglik", "loglik_start"):
@@ -165,6 +169,7 @@ class MixtureTrajectory:
             return np.sum(w * per, axis=-1)
         raise AssertionError(name)  # pragma: no cover
 
+    @in_float64
     def mean_and_se(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Mean over replicates of a metric and its standard error, each ``(T+1,)``."""
         values = np.asarray(self.metric(name), dtype=np.float64)
@@ -194,3 +199,8 @@ class MixtureTrajectory:
             json.dump(meta, fh, indent=2)
             tmp = fh.name
         os.replace(tmp, path[: -len(".npz")] + ".json")
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -297,3 +297,8 @@ def population_trajectory(spec, init=None):
     static = static_of(spec)
     means, covs = compiled_runner(static)(hyper_of(spec, init))
     return np.asarray(means[0]), np.asarray(covs[0])
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -234,3 +234,8 @@ def run(
         covs=joined(covs),
         seconds=seconds,
     )
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -115,3 +115,8 @@ def process_replicates(total: int, process_index: int | None = None,
     base, extra = divmod(int(total), k)
     start = p * base + min(p, extra)
     return start, base + (1 if p < extra else 0)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

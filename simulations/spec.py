@@ -362,3 +362,8 @@ class LoopSpec:
                 v = {"name": v.name, **dataclasses.asdict(v)}
             out[f.name] = v
         return out
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -957,3 +957,8 @@ def batch_trajectories(static: Static, keys, hyper: Hyper):
 def compiled_runner(static: Static):
     """A jitted function ``(replicate_keys, hyper) -> (means, covs)`` for this shape."""
     return jax.jit(lambda keys, hyper: batch_trajectories(static, keys, hyper))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -539,3 +539,8 @@ def _run_group(eng, static, group, cells, reps, seed, chunk, metrics, t1, mean, 
         _finish(states, metrics, c, reps, mean, se)
         done[c] = True
         report()
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

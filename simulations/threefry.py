@@ -136,3 +136,8 @@ def normal(key, shape: tuple[int, ...], dtype=jnp.float64) -> Array:
     hi = np.array(1.0, dtype)
     v = jnp.maximum(lo, uniform(key, shape, dtype) * (hi - lo) + lo)
     return np.array(np.sqrt(2), dtype) * jax.lax.erf_inv(v)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

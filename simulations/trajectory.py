@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from theory._x64 import in_float64
 from theory.distances import gaussian_kl, gaussian_logdet, gaussian_w2_squared
 
 METRICS = {
@@ -74,6 +75,7 @@ class Trajectory:
         """Generation indices ``0 … T``."""
         return np.arange(self.means.shape[1])
 
+    @in_float64
     def metric(self, name: str) -> np.ndarray:
         """A metric for every replicate and generation, shape ``(replicates, generations + 1)``.
 
@@ -96,6 +98,7 @@ class Trajectory:
             self._cache[name] = np.asarray(_JITTED[name](m, c, tm, tc))
         return self._cache[name]
 
+    @in_float64
     def _reward(self) -> np.ndarray:
         reward = getattr(self.spec, "reward", None)
         if reward is None:
@@ -109,6 +112,7 @@ class Trajectory:
             self._cache["reward"] = np.asarray(reward.expected(m, c))
         return self._cache["reward"]
 
+    @in_float64
     def mean_and_se(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Mean over replicates of a metric and its standard error, each ``(generations + 1,)``."""
         values = self.metric(name)
@@ -143,3 +147,8 @@ class Trajectory:
             json.dump(meta, fh, indent=2)
             tmp = fh.name
         os.replace(tmp, path[: -len(".npz")] + ".json")
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

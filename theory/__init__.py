@@ -5,12 +5,12 @@ Pure mathematics: this package imports numpy, scipy, sympy and jax.numpy only.
 Indexing convention used throughout: generation ``t = 0`` is the fit on the real data, so a
 quantity "at generation t" has gone through ``t + 1`` fits. Papers that call the fit on the
 real data "generation 1" are converted in the docstrings.
+
+Importing it leaves ``jax.config`` as it was: every function computes in float64 in its own
+scope (``theory/_x64.py``); :func:`enable_x64` turns 64-bit JAX on for the whole process.
 """
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
+from theory._x64 import enable_x64  # noqa: E402
 from theory.distances import (  # noqa: E402
     gaussian_kl,
     gaussian_logdet,
@@ -20,6 +20,7 @@ from theory.distances import (  # noqa: E402
 )
 
 __all__ = [
+    "enable_x64",
     "gaussian_kl",
     "gaussian_logdet",
     "gaussian_w2",

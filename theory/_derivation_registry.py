@@ -187,3 +187,8 @@ def render(name: str, latex: bool = False) -> str:
     return "\n".join(lines)
 
 
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

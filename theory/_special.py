@@ -299,3 +299,8 @@ def alpha_n(n):
         ``α(n)`` as float (or float64 array).
     """
     return as_output(np.exp(log_alpha_n(n)))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

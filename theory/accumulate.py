@@ -236,3 +236,8 @@ def accumulate_mean_error2_known_cov(t, n, trace0, *, n_synthetic=None, temperat
     base = 1.0 + n / m
     tail = special.polygamma(1, base) - special.polygamma(1, base + t)
     return as_output(trace0 * (1.0 / n + tau / m * tail))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

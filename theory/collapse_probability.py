@@ -118,3 +118,8 @@ def fractional_markov_bound(k, n, eps_ratio, r=0.35):
     r = check_positive_float("r", r)
     log_m = float(log_gamma_ratio_centered(0.5 * (n - 1.0), r).real)
     return as_output(np.exp(k * log_m - 2.0 * r * np.log(eps)))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -1237,3 +1237,8 @@ def fit_tau_n(errors, n_values, deltas, *, conservative=True, confidence=1e-6):
         inflation = a_out / a if a > 0 else (1.0 if a_out == 0 else math.inf)
     return TauFit(a_out, float(math.exp(log_b)), float(e_opt), float(r2), max_rel,
                   float(inflation), q, qu)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

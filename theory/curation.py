@@ -8,3 +8,8 @@ from theory.curation_gaussian import *  # noqa: F403
 from theory.curation_gaussian import __all__ as _gaussian_all
 
 __all__ = [*_discrete_all, *_gaussian_all]
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -691,3 +691,8 @@ def thm24_reward_plateau_bound(p_data, reward, curation_k, synthetic_ratio) -> f
     − log(1 − λ(K−1)) for all t, when λ < 1/(K−1) and p_0 = p_data."""
     p, r = _law_reward(p_data, reward)
     return _lse(r, b=p) + thm24_kl_bound(curation_k, synthetic_ratio)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -497,3 +497,8 @@ def nonparametric_linear_mixed_tilt(s2, synthetic_ratio, generations):
         logw[t + 1, 1:] = (math.log1p(-w) if w < 1 else -np.inf) + tilted[:-1]
     weights = np.exp(logw)
     return weights, weights @ ks
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

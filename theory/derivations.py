@@ -853,3 +853,6 @@ declare_numerical(
 from theory import derivations_correction as _correction  # noqa: E402,F401
 from theory import derivations_curation as _curation  # noqa: E402,F401
 from theory import derivations_mixtures as _mixtures  # noqa: E402,F401
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -630,3 +630,8 @@ declare_numerical(
     "E_q log N(x; µ', Σ') from q's first two moments (an identity of the Gaussian log density); "
     "tested through Lemma A.7's Hessians by automatic differentiation "
     "(test_lemma_a7_matrices_with_other_data_moments)")
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

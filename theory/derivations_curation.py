@@ -1041,3 +1041,8 @@ declare_numerical(
     "theory._special.log_gamma_ratio_centered",
     "log Γ(a+δ) − log Γ(a) − δ log a by Stirling's series after recurrence shifts; tested "
     "against 50-digit mpmath over real and complex δ (test_log_gamma_ratio_matches_mpmath)")
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

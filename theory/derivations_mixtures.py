@@ -113,3 +113,8 @@ register("suresh_gmm_collapse_bound",
          "Suresh, Thangaraj & Khandavally 2024, Theorem 4",
          "theory.mixtures.suresh_gmm_collapse_bound", "(k, n, sigma0, eps)", _suresh_gmm,
          taken_from_paper=True)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

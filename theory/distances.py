@@ -140,3 +140,8 @@ def gaussian_kl(mean1, cov1, mean2, cov2):
     kl = 0.5 * (tr_term + quad - d + logdet2 - logdet1)
     kl = jnp.where(jnp.isfinite(logdet1) & jnp.isfinite(logdet2), kl, jnp.inf)
     return jnp.clip(kl, 0.0, None)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

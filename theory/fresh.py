@@ -158,3 +158,8 @@ def fresh_fixed_point(n_real, n_synthetic, trace0, *, estimator, temperature=1.0
         )
     x = np.linalg.solve(np.eye(2) - a, b)
     return float(x[0]), float(x[1])
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -365,3 +365,8 @@ def _as_law(truth, dim: int):
     if law.dim != dim:
         raise ValueError(f"truth has dimension {law.dim}, but dim={dim}")
     return law
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

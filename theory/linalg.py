@@ -363,3 +363,8 @@ def _eigh_jvp(primals, tangents):
     f = jnp.where(off, 1.0 / jnp.where(off, gap, 1.0), 0.0)
     dv = v @ (f * rot)
     return (w, v), (dw, dv)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

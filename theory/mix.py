@@ -43,3 +43,8 @@ def mix_mean_error2_known_cov(t, n, trace0, *, n_synthetic, temperature=1.0):
     k2 = (m / (n + m)) ** 2
     out = trace0 / n + (tau * trace0 / m) * k2 * (1.0 - k2 ** t_arr.astype(float)) / (1.0 - k2)
     return out if np.ndim(out) else float(out)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

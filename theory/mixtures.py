@@ -301,3 +301,8 @@ def suresh_gmm_collapse_bound(k, n: int, sigma0: float, eps: float):
     if np.any(k < 0):
         raise ValueError("k (the generation) must be >= 0")
     return (sigma0 / eps) * np.exp(-k / (4.0 * n))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -554,3 +554,8 @@ def clipped_mixture_limit(mean, sd, target_mean, target_sd, gamma, *,
     violated = bool(t < 1.0 and not (mean == target_mean and sd <= target_sd))
     return ClippedLimit(violated, float(z / (kappa + t)), float(np.max(np.abs(cum / z - f_gamma))),
                         float(0.5 * h * lip))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -675,3 +675,8 @@ def replace_expected_det(t, n, d, *, estimator, temperature=1.0):
     t = _generations(t)
     log_kappa = float(np.sum(np.log1p((dofs - divisor) / divisor)))
     return as_output(np.exp((t + 1.0) * log_kappa + d * t * log_tau))
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

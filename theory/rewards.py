@@ -432,3 +432,8 @@ def _as_reward(reward, dim: int):
     if not np.all(np.isfinite(values)):
         raise ValueError("reward values must be finite (got a non-finite value at a probe point)")
     return reward
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

@@ -70,3 +70,8 @@ def accumulate_subsample_mean_error2_known_cov(
         else:
             err[g] = diag_sum / n**2
     return trace0 * err
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)

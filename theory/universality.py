@@ -110,3 +110,8 @@ def subsample_risk_ratio(g):
 def subsample_risk_limit():
     """``lim_g v_g = π²/2 − 2 ≈ 2.9348`` for accumulate-subsample (derived, notes §5)."""
     return math.pi**2 / 2.0 - 2.0
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)
