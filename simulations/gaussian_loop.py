@@ -169,6 +169,26 @@ def subsample_mask(key, size, rows: int, n: int, dtype):
     return mask.astype(dtype)
 
 
+def subsample_rows(key, size, n: int):
+    """``n`` distinct row indices drawn uniformly without replacement among the first ``size``.
+
+    Floyd's algorithm (Bentley and Floyd, CACM 30(9), 1987): for j = size − n, …, size − 1
+    draw t uniform on {0, …, j}; keep t if it is new, else keep j. Every n-subset has
+    probability 1/C(size, n) (induction on j), so the statistics of the kept rows have the exact
+    law of a uniform subsample. Work O(n²) in n sequential steps whatever the pool's capacity,
+    where selection sampling (:func:`subsample_mask`) walks every row of the buffer, filled or
+    not. ``size`` is a traced int32 ≥ n.
+    """
+    j = size - n + jnp.arange(n, dtype=jnp.int32)
+    t = jax.random.randint(key, (n,), 0, j + 1, dtype=jnp.int32)
+
+    def body(i, chosen):
+        seen = jnp.any(chosen == t[i])
+        return chosen.at[i].set(jnp.where(seen, j[i], t[i]))
+
+    return jax.lax.fori_loop(0, n, body, jnp.full((n,), -1, jnp.int32))
+
+
 def masked_stats(x, mask, count: int) -> Stats:
     """Statistics of the rows of ``x`` where ``mask`` is 1 (``count`` of them)."""
     mean = (mask @ x) / count
@@ -264,8 +284,7 @@ def make_loop(static: Static, hyper: Hyper):
             if m:
                 buffer = jax.lax.dynamic_update_slice(buffer, x_syn, (size, jnp.int32(0)))
                 size = size + m
-            mask = subsample_mask(k_sub, size, pool_rows, n, dt)
-            stats = masked_stats(buffer, mask, n)
+            stats = batch_stats(buffer[subsample_rows(k_sub, size, n)])
         else:  # pragma: no cover - LoopSpec validates the policy
             raise ValueError(f"unknown data policy {static.data!r}")
         params = fit(stats)
