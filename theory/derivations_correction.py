@@ -568,9 +568,15 @@ declare_numerical(
     "tested to recover known constants (test_fit_tau_n_recovers_exact_constants)")
 declare_numerical(
     "theory.correction.logistic_location",
-    "θ*, A, C, α, L, ε of the logistic location model by Gauss–Hermite/adaptive quadrature and "
-    "root finding; tested on symmetric data where θ* is known (test_logistic_location_"
-    "symmetric_data)")
+    "θ*, A, B, C, α, L, ε of the logistic location model by Gauss–Hermite/adaptive quadrature "
+    "and root finding (B from logistic_cross_hessian); tested on symmetric data where θ* is "
+    "known (test_logistic_location_symmetric_data)")
+declare_numerical(
+    "theory.correction.logistic_cross_hessian",
+    "Lemma A.7's B = E_f tanh²(u/2) for the logistic location class, by quadrature of the "
+    "cross-expectation differentiated under the integral; tested against its sympy closed form "
+    "1/3 (= the former hard-coded −C), adaptive quadrature and finite differences of the cross "
+    "score (test_logistic_cross_hessian_b_equals_the_former_constant)")
 declare_numerical(
     "theory.correction.logistic_location_map",
     "the logistic population map as the root of its score equation (quadrature + brentq); "
