@@ -1370,44 +1370,112 @@ def prop_b2(ctx):
 
 _COR_GAMMAS = (0.0, 0.3, 1.0, 3.0, math.inf)
 _AVG = slice(20, MEAN_T + 1)
+# Corollary 4.5 with τ_n taken per γ (mean-only model: α = 1, ε = L = 0, λ = 0.4, n = 50)
+_COR_TAU_GAMMAS = (0.0, 1e-3, 0.01, 0.1, 0.3, 1.0, 2.0, 5.0, 1e3, math.inf)
+_COR_SMALL_GAMMAS = (1e-3, 0.01)  # where the per-γ RHS exceeds RHS(γ = 0)
+_COR_D0 = 0.5  # ‖θ₀ − θ*‖ in the bound (as in the common-τ part)
+_COR_FIT_REPLICATES = 20_000  # one-step errors per n for the per-γ fits, both modes
+
+
+def rhs_per_gamma_exact_tau(t, gamma, membership=True):
+    """RHS of eq. 7 in the mean-only loop (n = 50, λ = 0.4, δ = 0.1, ‖θ₀ − θ*‖ = 0.5) with
+    τ_n(δ/t) the exact (1 − δ/t)-quantile of the sup over U of the one-step error at this n
+    and γ (derived, sup_error_quantile): the smallest value Assumption 4.2(3) allows at
+    n = 50, passed to theorem_4_3_bound as ε_OPT with a = 0."""
+    tau = sup_error_quantile(1.0 - DELTA / t, MEAN_N, gamma, membership=membership)
+    return cr.theorem_4_3_bound(t, MEAN_N, DELTA, _COR_D0, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0,
+                                0.0, 1.0, tau)
+
+
+def rhs_per_gamma_fitted_tau(seed, t, gamma):
+    """RHS of eq. 7 in the same loop with (a, b, ε_OPT) fitted per γ (fitted_tau, as in
+    gillman2024.thm4.3) on the one-step errors of stream ``seed``."""
+    fit = fitted_tau(seed, gamma, _COR_FIT_REPLICATES)
+    return cr.theorem_4_3_bound(t, MEAN_N, DELTA, _COR_D0, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0,
+                                fit.a, fit.b, fit.eps_opt)
+
+
+def conditional_u2_slope(gamma, ts):
+    """P_t in E[(θ_t − µ*)² | x̄] = P_t (x̄ − µ*)² + Q_t for the random-membership mean-only loop
+    (derived from the recursion e_{t+1} = (n u + M₁e_t + ξ_t)/N of mean_loop_coefficients,
+    e₀ = u = x̄ − µ*, M₁ and ξ_t fresh each generation): E[e_t | u] = α_t u with
+    α_{t+1} = r + κα_t, and P_{t+1} = r² + 2rκα_t + κ₂P_t, α₀ = P₀ = 1. Used as the
+    coefficient of the control variate (x̄ − µ*)² − σ₀²/n, whose mean is exactly 0: a wrong
+    coefficient would change only the variance, never the mean, of the adjusted values."""
+    co = cr.mean_loop_coefficients(MEAN_N, MEAN_M, gamma)
+    r, k, k2 = co.real_weight, co.kappa, co.kappa2
+    alpha, big_p, out = 1.0, 1.0, [1.0]
+    for _ in range(int(np.max(ts))):
+        alpha, big_p = r + k * alpha, r * r + 2.0 * r * k * alpha + k2 * big_p
+        out.append(big_p)
+    return np.asarray(out)[np.asarray(ts)]
 
 
 @claim(
     id="gillman2024.cor4.5",
     paper=PAPER,
     statement=(
-        "Corollary 4.5: any γ > 0 gives a strictly smaller RHS of eq. 7 than γ = 0 (the "
-        "bound decreases strictly in γ), and correction improves the iterates: the error is "
-        "non-increasing in γ."
+        "Corollary 4.5: with one τ_n for every γ (as the proof compares), any γ > 0 gives a "
+        "strictly smaller RHS of eq. 7 than γ = 0 (the bound decreases strictly in γ); with "
+        "τ_n taken per γ (Assumption 4.2(3) is an assumption on π_γGⁿ, so its constants "
+        "depend on γ) the RHS still falls across γ ∈ {0, 0.3, 1, 3, ∞} and strictly for "
+        "γ ≥ 0.1, but for small γ (10⁻³, 10⁻²) it exceeds the γ = 0 value (derived, "
+        "mean-only loop); the error of the iterates is non-increasing in γ."
     ),
     kind="monotone",
     provenance="paper",
-    method="exact: RHS(7) at t ∈ {1, 10, 100} on γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, 2, 5, 1e3, ∞} "
-    "(α = 1, ε = 0.2, L = 1, λ = 0.3, n = 50, δ = 0.1, a = 1, b = 2, ε_OPT = 0, "
-    "‖θ₀ − θ*‖ = 0.5): each consecutive difference > 0. Monte Carlo: the engine's mean-only "
-    "loop (n = 50, λ = 0.4, T = 50) at γ ∈ {0, 0.3, 1, 3, ∞} with common random numbers "
-    "(same seed): per replicate the mean of (θ_t − θ*)² over t = 20…50; the paired "
-    "differences between consecutive γ against their exact values (derived, "
-    "corrected_mix_mean_error2_known_cov), and the exact differences > 0.",
+    method="exact, one τ_n: RHS(7) at t ∈ {1, 10, 100} on γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, "
+    "2, 5, 1e3, ∞} (α = 1, ε = 0.2, L = 1, λ = 0.3, n = 50, δ = 0.1, a = 1, b = 2, ε_OPT = 0, "
+    "‖θ₀ − θ*‖ = 0.5): each consecutive difference > 0. Exact, τ_n per γ: the mean-only "
+    "loop's constants (α = 1, ε = L = 0, λ = 0.4, n = 50, δ = 0.1, ‖θ₀ − θ*‖ = 0.5, U = "
+    "[−1.5, 1.5]) with τ_n(δ/t) the exact (1 − δ/t)-quantile of the sup over U of the one-step "
+    "error at n = 50 (derived law, sup_error_cdf), at t ∈ {1, 10, 50} on γ ∈ {0, 1e-3, 0.01, "
+    "0.1, 0.3, 1, 2, 5, 1e3, ∞}: each consecutive difference > 0 from γ = 0.1 on, RHS(0) > "
+    "RHS(0.1), and RHS(γ) − RHS(0) > 0 at γ ∈ {1e-3, 0.01}. Fitted, τ_n per γ: (a, b, "
+    "ε_OPT) fitted per γ ∈ {0, 0.3, 1, 3, ∞} (fitted_tau as in gillman2024.thm4.3: 20 000 "
+    "one-step errors per n ∈ {25, 50, 100, 200} in both modes, stream seed + 1, common "
+    "random numbers across γ): each consecutive difference of RHS(7) at t ∈ {1, 10, 50} > 0. "
+    "This is a deterministic function of the fit's stream; over 20 streams its smallest "
+    "margin (the step 0 → 0.3) was 0.078 ± 0.005 (mean ± sd; min 0.068), ≥ 15 sd from 0 "
+    "(with 5 000 errors per n it was 0.078 ± 0.020, min 0.026 over 40 streams). Monte Carlo: "
+    "the engine's mean-only loop (n = 50, λ = 0.4, T = 50) at γ ∈ {0, 0.3, 1, 3, ∞} with "
+    "common random numbers (same seed): per replicate the mean of (θ_t − θ*)² over t = "
+    "20…50, minus P̄·((θ₀ − θ*)² − 1/n), a control variate of mean exactly 0 (θ₀ = x̄ ~ "
+    "N(0, 1/n)) whose coefficient P̄ is the mean over t of the derived slope of "
+    "E[(θ_t − θ*)² | x̄] in (x̄ − θ*)² (conditional_u2_slope; it removes the real sample's "
+    "share of the variance, SD of the paired differences ÷ 5.5, and cannot move the mean); "
+    "the paired differences between consecutive γ against their exact values (derived, "
+    "corrected_mix_mean_error2_known_cov) with CLT SE, and the exact differences > 0. "
+    "20 000 replicates (quick 4 000).",
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Corollary 4.5 (with eq. 7 of "
-    "Theorem 4.3)",
+    "Theorem 4.3 and Assumption 4.2(3))",
     exact_statement="Quoted in the reference notes [G]: \"iterative fine-tuning with any "
     "amount of correction outperforms iterative fine-tuning without correction–in the sense "
     "that it is exponentially more stable, and it results in better model weights.\" Proof "
     "(paraphrased in the notes): for any γ > 0 the RHS of (7) is strictly smaller than at "
     "γ = 0.",
-    scope="the RHS part is exact for one set of constants and uses the same τ_n (a, b, "
-    "ε_OPT) for every γ, as the paper's proof implicitly does; the constants of "
-    "Assumption 4.2(3) fitted per γ (gillman2024.thm4.3's fit) are not compared across γ. "
-    "The error part is the mean-only 1-D loop (n = 50, λ = 0.4), the mean of (θ_t − θ*)² "
-    "over t = 20…50, at five γ with common random numbers (one seed, one real sample per "
-    "replicate shared by the five γ); \"better model weights\" is read as a smaller mean "
-    "squared error.",
+    scope="the one-τ_n part is exact for one set of constants, as the paper's proof compares. "
+    "With τ_n per γ (the mean-only 1-D loop, n = 50, λ = 0.4, δ = 0.1, U = θ* ± 1.5): with the "
+    "exact quantiles the RHS is larger than at γ = 0 for every γ below a crossing γ₀(t) ≈ "
+    "0.087 (t = 1), 0.020 (t = 10), 0.012 (t = 50), by at most 0.010 (1.6 %, t = 1, "
+    "γ ≈ 0.025), and falls strictly above it (1.11 → 0.37 at t = 50 from γ = 0 to ∞); with "
+    "the fitted constants it falls 1.26 → 0.42 (t = 50, mean over 20 streams) across γ ∈ "
+    "{0, 0.3, 1, 3, ∞} (the fits' noise, ~0.005–0.02, cannot resolve the small-γ excess, so "
+    "the fitted part is checked on that coarse grid only). The excess comes from the "
+    "corrector's random membership term R|M₁ − mq|/N of the sup over U (with it dropped, "
+    "control membership_noise_dropped, the RHS falls for every γ > 0), so the corollary's "
+    "'any amount of correction' holds for the bound only with a common τ_n; it holds for the "
+    "error itself (the Monte Carlo part). That part is the mean of (θ_t − θ*)² over t = "
+    "20…50 at five γ with common random numbers (one seed, one real sample per replicate "
+    "shared by the five γ); \"better model weights\" is read as a smaller mean squared "
+    "error.",
     controls=(
         Control("weights_swapped", "the exact prediction uses target weight 1/(1+γ) "
                 "(strength 1/γ; 0 ↔ ∞)"),
         Control("synthetic_variance_scaled", "the loop's model draws have variance ×1.5 "
                 "(temperature 1.5)"),
+        Control("membership_noise_dropped", "the per-γ τ_n omits the corrector's random "
+                "membership term R|M₁ − mq|/N of the one-step error (the uncorrected law)"),
     ),
 )
 def cor45(ctx):
@@ -1419,6 +1487,26 @@ def cor45(ctx):
         out.append(exact_check(f"t={t}: min consecutive decrease of RHS(7) over γ > 0",
                                float(np.finfo(float).tiny), float(np.min(-np.diff(rhs))),
                                sided="lower"))
+    # τ_n per γ: the exact quantiles, then the fitted constants
+    membership = ctx.control != "membership_noise_dropped"
+    tiny = float(np.finfo(float).tiny)
+    for t in (1, 10, 50):
+        rhs = {g: rhs_per_gamma_exact_tau(t, g, membership) for g in _COR_TAU_GAMMAS}
+        big = [rhs[g] for g in _COR_TAU_GAMMAS if g >= 0.1]
+        out.append(exact_check(f"t={t}, exact per-γ τ_n: min consecutive decrease of RHS(7) "
+                               f"over γ ≥ 0.1 (RHS {big[0]:.4g} → {big[-1]:.4g})", tiny,
+                               float(np.min(-np.diff(big))), sided="lower"))
+        out.append(exact_check(f"t={t}, exact per-γ τ_n: RHS(0) − RHS(0.1) > 0 (RHS(0) = "
+                               f"{rhs[0.0]:.4g})", tiny, rhs[0.0] - rhs[0.1], sided="lower"))
+        for g in _COR_SMALL_GAMMAS:
+            out.append(exact_check(f"t={t}, exact per-γ τ_n: RHS({g:g}) − RHS(0) > 0 (the "
+                                   "bound does not fall for small γ)", tiny,
+                                   rhs[g] - rhs[0.0], sided="lower"))
+        fitted = [rhs_per_gamma_fitted_tau(ctx.seed + 1, t, g) for g in _COR_GAMMAS]
+        out.append(exact_check(f"t={t}, fitted per-γ τ_n: min consecutive decrease of RHS(7) "
+                               f"over γ ∈ {{0, 0.3, 1, 3, ∞}} (RHS {fitted[0]:.4g} → "
+                               f"{fitted[-1]:.4g})", tiny, float(np.min(-np.diff(fitted))),
+                               sided="lower"))
     ts = np.arange(MEAN_T + 1)[_AVG]
     temperature = 1.5 if ctx.control == "synthetic_variance_scaled" else 1.0
     avg, exact = {}, {}
@@ -1427,7 +1515,10 @@ def cor45(ctx):
                         model="gaussian_mean", correction_strength=g, generations=MEAN_T,
                         replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0),
                         temperature=temperature)
-        avg[g] = np.mean(traj.means[:, _AVG, 0] ** 2, axis=1)
+        # control variate: (x̄ − µ*)² − σ₀²/n has mean 0 exactly (x̄ = θ₀ ~ N(0, 1/n))
+        cv = traj.means[:, 0, 0] ** 2 - 1.0 / MEAN_N
+        avg[g] = (np.mean(traj.means[:, _AVG, 0] ** 2, axis=1)
+                  - float(np.mean(conditional_u2_slope(g, ts))) * cv)
         g_pred = g
         if ctx.control == "weights_swapped":
             g_pred = math.inf if g == 0 else 1.0 / g
@@ -1456,7 +1547,10 @@ def cor45(ctx):
     "cancellation in RHS − τ); constants as in "
     "gillman2024.cor4.5. Monte Carlo: the engine's mean-only loop at γ = ∞ has θ_t − θ* = "
     "(Σx + Σz)/N exactly, so E(θ_t − θ*)² = σ₀²/(n + m) = 1/70 for t ≥ 1 (derived); checked "
-    "at t ∈ {1, 10, 50} with CLT SE.",
+    "at t ∈ {1, 10, 50} with CLT SE on the values (θ_t − θ*)² − (n/N)²((θ₀ − θ*)² − 1/n): the "
+    "control variate (θ₀ − θ*)² − 1/n has mean 0 exactly (θ₀ = x̄ ~ N(0, 1/n)) and the "
+    "derived slope (n/N)² of E[(θ_t − θ*)² | x̄] removes the real sample's share of the "
+    "variance (SD × 0.70) without moving the mean. 20 000 replicates (quick 4 000).",
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Example 4.6 (with eq. 7 and 44 "
     "of Theorem 4.3)",
     exact_statement="Paraphrased from the reference notes [G] (not verbatim): γ → ∞: bound "
@@ -1495,8 +1589,12 @@ def ex46(ctx):
     else:
         traj = mean_loop(ctx, math.inf)
     err2 = traj.means[:, :, 0] ** 2
+    # control variate (x̄ − θ*)² − 1/n (mean 0 exactly) with the derived slope (n/N)² of
+    # E[(θ_t − θ*)² | x̄] at γ = ∞ (conditional_u2_slope)
+    cv = traj.means[:, 0, 0] ** 2 - 1.0 / MEAN_N
+    slope = conditional_u2_slope(math.inf, np.arange(MEAN_T + 1))
     for t in (1, 10, 50):
-        out.append(mean_check(f"γ=∞: E(θ_t − θ*)², t={t} = 1/(n+m)", err2[:, t],
+        out.append(mean_check(f"γ=∞: E(θ_t − θ*)², t={t} = 1/(n+m)", err2[:, t] - slope[t] * cv,
                               1.0 / (MEAN_N + MEAN_M)))
     return out
 
