@@ -360,7 +360,8 @@ register("correction_mean_mse",
          "theory.correction.corrected_mix_mean_error2_known_cov",
          "(t, n, trace0, *, n_synthetic, correction_strength, split); .stationary(...) ~ "
          "corrected_mix_mean_error2_stationary", _mean_mse,
-         covers=("theory.correction.corrected_mix_mean_error2_stationary",))
+         covers=("theory.correction.corrected_mix_mean_error2_stationary",
+                 "theory.correction.mean_loop_coefficients"))
 
 
 # --------------------------------------------------------------------------------------------
