@@ -2163,6 +2163,154 @@ def fig2_toy(ctx):
     return out
 
 
+@partial(jax.jit, static_argnames=("generations", "n_real", "n_synthetic", "dim", "corrector"))
+def _authors_toy_w2(keys, gammas, *, generations, n_real=50, n_synthetic=25, dim=2,
+                    corrector="authors"):
+    """W₂(N(µ_t, Σ_t), N(0, I)) of the Fig. 2 loop as the authors' code runs it, shape
+    (R, G, T + 1): the real set (n_real points of N(0, I)), each generation m model draws
+    corrected by their clipped histogram rejection sampler (simulations.correctors.
+    AuthorsHistogramCorrector, 10 bins per axis, target N(0, I)), and their accumulation (at
+    step i the real set, the newest m corrected points and the first ⌊(j+1)/(i+1)·m⌋ corrected
+    points of every earlier generation j), exact MLE. ``corrector="none"``: no correction;
+    ``"identity_at_zero"``: the sampler except that γ = 0 leaves the points unchanged.
+    Replicate r uses keys[r] for every γ (common random numbers: the same real set and model
+    normals)."""
+    from figures.gillman2024 import _features, _fit
+    from simulations.correctors import AuthorsHistogramCorrector
+    from theory.distances import gaussian_w2, sqrtm_psd
+
+    t_max, m, d = generations, n_synthetic, dim
+    dt = jnp.float64
+    p = d + d * (d + 1) // 2
+    js = jnp.arange(t_max)
+    sampler = AuthorsHistogramCorrector()
+    eye, zero = jnp.eye(d, dtype=dt), jnp.zeros(d, dt)
+
+    def trajectory(key, gamma):
+        real = jax.random.normal(jax.random.fold_in(key, 0), (n_real, d), dt)
+        real_sums = jnp.sum(_features(real), axis=0)
+        mean0, cov0 = _fit(real_sums, float(n_real), d)
+
+        def step(carry, i):
+            mean, cov, buf = carry
+            k_z, k_c = jax.random.split(jax.random.fold_in(jax.random.fold_in(key, 1), i))
+            y = mean + jax.random.normal(k_z, (m, d), dt) @ sqrtm_psd(cov)
+            if corrector != "none":
+                corrected = sampler.apply(k_c, y, zero, eye, gamma)
+                if corrector == "identity_at_zero":
+                    corrected = jnp.where(gamma == 0.0, y, corrected)
+                y = corrected
+            prefix = jnp.concatenate([jnp.zeros((1, p), dt), jnp.cumsum(_features(y), axis=0)])
+            c = jnp.floor(((js + 1.0) / (i + 1.0)) * m).astype(jnp.int32)
+            c = jnp.where(js < i, c, 0)  # row 0 of a prefix table is 0
+            past = jnp.sum(buf[js, c], axis=0)
+            count = float(n_real + m) + jnp.sum(c).astype(dt)
+            # a value-preserving select so that the buffer is read before it is written
+            row = jnp.where(jnp.isnan(jnp.sum(past)), jnp.nan, prefix)
+            buf = jax.lax.dynamic_update_slice(buf, row[None], (i, 0, 0))
+            new = _fit(real_sums + prefix[m] + past, count, d)
+            return (*new, buf), new
+
+        start = (mean0, cov0, jnp.zeros((t_max, m + 1, p), dt))
+        _, (ms, cs) = jax.lax.scan(step, start, js)
+        ms, cs = jnp.concatenate([mean0[None], ms]), jnp.concatenate([cov0[None], cs])
+        return jax.vmap(lambda a, b: gaussian_w2(a, b, zero, eye))(ms, cs)
+
+    return jax.vmap(lambda k: jax.vmap(lambda g: trajectory(k, g))(gammas))(keys)
+
+
+def authors_toy_w2(seed, gammas, *, replicates, generations, corrector="authors", batch=40):
+    """:func:`_authors_toy_w2` in batches of replicates (keys fold_in(key(seed), r))."""
+    batch = min(batch, replicates)
+    base = jax.random.key(int(seed))
+    g = jnp.asarray(np.asarray(gammas, dtype=np.float64))
+    out = []
+    for lo in range(0, replicates, batch):
+        hi = min(replicates, lo + batch)
+        keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(lo, lo + batch))
+        out.append(np.asarray(_authors_toy_w2(keys, g, generations=generations,
+                                              corrector=corrector))[: hi - lo])
+    return np.concatenate(out, axis=0)
+
+
+_AUTHORS_GAMMAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 2.0, 5.0)
+
+
+@claim(
+    id="gillman2024.fig2.authors",
+    paper=PAPER,
+    statement=(
+        "Fig. 2 as the authors ran it (their clipped histogram rejection corrector and their "
+        "accumulation, 2-D, n = 50, 25 synthetic points a generation): the mean W₂ to "
+        "N(0, I₂) decreases strictly at each step of the paper's γ grid {0, 0.01, 0.03, 0.1, "
+        "0.3, 1, 2, 5}; their γ = 0 baseline is not the uncorrected loop and is worse than it "
+        "(derived from measurement, not stated in the paper)."
+    ),
+    kind="monotone",
+    provenance="paper",
+    method="the loop of the authors' code (exp_scripts/gaussian_toy_example.py at 97d1ea7): "
+    "real set of 50 points from N(0, I₂), each generation 25 draws from the current fit "
+    "corrected by their rejection sampler (simulations.correctors.AuthorsHistogramCorrector: "
+    "10×10 histogram over the points' bounding box, proposal N(0, I₂), clipped envelope), "
+    "their accumulation (at step i the real set, the newest 25 and the first ⌊(j+1)/(i+1)·25⌋ "
+    "points of every earlier generation j), exact MLE (no reg_covar). Common random numbers "
+    "across γ (the same real set and model normals; the corrector's own draws depend on γ "
+    "through its acceptances). Per replicate the mean W₂ over generations 100…T (T = 300, "
+    "80 replicates; quick T = 150, 24 replicates). Each consecutive γ pair: a strictly "
+    "positive paired decrease (lower confidence bound > 0, Bonferroni over the pairs); in "
+    "quick mode the pair 0 → 0.01 is replaced by 0 → 0.03 (0 → 0.01 measured 0.019 ± 0.003, "
+    "z ≈ 6, with 40 replicates at T = 150: too close to the threshold z ≈ 5.2). The same "
+    "loop without any correction: W̄₂(their γ = 0) − W̄₂(no corrector) > 0 (lower confidence "
+    "bound).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, §5 and Fig. 2; the authors' code "
+    "nate-gillman/self-correcting-self-consuming exp_scripts/gaussian_toy_example.py (HEAD "
+    "97d1ea7; the rejection corrector from commit 756c50c)",
+    exact_statement="Transcribed in the reference notes [G]: \"We logarithmically accrue "
+    "synthetic data points to simulate the case of fine-tuning. We obtain the updated model "
+    "parameters θ_{t+1}^{50} by computing the sample mean and covariance on this augmented "
+    "dataset.\" Fig. 2: W₂ between N(0, I₂) and N(µ_t, Σ_t) vs generation for several γ, "
+    "λ = 0.5; larger γ is more stable and converges to a better W₂; \"even a very small "
+    "increase in γ can improve performance over the baseline\" (no numeric values: the "
+    "figure is an image).",
+    scope="the qualitative ordering only (Fig. 2 is an image): strict improvement of the "
+    "mean W₂ over generations 100…T for each consecutive γ of the paper's grid, T = 300 "
+    "(the authors ran 500 generations, one unseeded run per γ) and 150 in quick mode, where "
+    "0 → 0.01 is tested as 0 → 0.03. Which corrector produced the published figure is not "
+    "stated (the notes date the rejection sampler before v3). The authors' γ = 0 resamples "
+    "the 10×10 histogram (uniform within bins), which inflates the variance: its W̄₂ (≈ 0.56 "
+    "at T = 150) is well above the uncorrected loop's (≈ 0.33), and only γ ≳ 0.3 does better "
+    "than no correction (γ = 0.1: ≈ 0.42, γ = 0.3: ≈ 0.29), so the paper's 'baseline' is "
+    "not the uncorrected loop.",
+    controls=(
+        Control("weights_swapped", "each loop runs the corrector at strength 1/γ (γ = 0 → ∞): "
+                "target weight 1/(1+γ)"),
+        Control("identity_at_zero", "the corrector leaves the points unchanged at γ = 0 (π₀ = "
+                "p_θ, as Def. 4.1 reads) instead of resampling the histogram as the code "
+                "does"),
+    ),
+)
+def fig2_authors(ctx):
+    reps = ctx.size(80, 24)
+    gens = ctx.size(300, 150)
+    loop = tuple(_AUTHORS_GAMMAS)
+    if ctx.control == "weights_swapped":
+        loop = tuple(math.inf if g == 0 else 1.0 / g for g in _AUTHORS_GAMMAS)
+    corrector = "identity_at_zero" if ctx.control == "identity_at_zero" else "authors"
+    w = authors_toy_w2(ctx.seed, loop, replicates=reps, generations=gens, corrector=corrector)
+    avg = {g: w[:, gi, 100:].mean(axis=1) for gi, g in enumerate(_AUTHORS_GAMMAS)}
+    none = authors_toy_w2(ctx.seed, (0.0,), replicates=reps, generations=gens,
+                          corrector="none")[:, 0, 100:].mean(axis=1)
+    grid = _AUTHORS_GAMMAS if not ctx.quick else tuple(g for g in _AUTHORS_GAMMAS
+                                                        if g != 0.01)
+    k = len(grid)  # len(grid) − 1 pairs and the comparison with the uncorrected loop
+    out = [lcb_check(f"W̄₂(γ={g0:g}) − W̄₂(γ={g1:g}) ({avg[g0].mean():.4g} → "
+                     f"{avg[g1].mean():.4g})", avg[g0] - avg[g1], k)
+           for g0, g1 in zip(grid[:-1], grid[1:], strict=True)]
+    out.append(lcb_check(f"W̄₂(their γ=0) − W̄₂(no corrector) ({avg[0.0].mean():.4g} vs "
+                         f"{none.mean():.4g})", avg[0.0] - none, k))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # §4.2 in the engine: a misspecified p_data (Gaussian mixture) and the full-covariance loop
 # --------------------------------------------------------------------------------------------
