@@ -637,3 +637,17 @@ declare_numerical(
     "E_q log N(x; µ', Σ') from q's first two moments (an identity of the Gaussian log density); "
     "tested through Lemma A.7's Hessians by automatic differentiation "
     "(test_lemma_a7_matrices_with_other_data_moments)")
+
+# the Fig. 2 loop as the authors ran it (gillman2024.fig2.authors) evaluates W₂ and the model's
+# square root directly
+declare_numerical(
+    "theory.distances.gaussian_w2",
+    "W₂ between Gaussians by the Dowson–Landau formula with the trace of the matrix square root "
+    "from an eigendecomposition; tested against the scipy.linalg.sqrtm route and the 1-D closed "
+    "form (tests/theory/test_distances.py::test_w2_and_kl_match_independent_formulas, "
+    "test_one_dimensional_closed_forms)")
+declare_numerical(
+    "theory.distances.sqrtm_psd",
+    "the symmetric square root of a PSD matrix by an eigendecomposition (eigenvalues clipped at "
+    "0), a numerical routine; exercised through gaussian_w2's tests against scipy.linalg.sqrtm "
+    "(tests/theory/test_distances.py)")
