@@ -75,6 +75,7 @@ __all__ = [
     "law_pdf",
     "lemma_a7_jacobian",
     "lemma_a7_matrices",
+    "logistic_cross_hessian",
     "logistic_location",
     "logistic_location_map",
     "logistic_location_objective",
@@ -923,7 +924,6 @@ LOGISTIC_L = 1.0 / (3.0 * math.sqrt(3.0))
 LOGISTIC_C = -1.0 / 3.0
 
 
-
 def _logistic_pdf(u):
     """f(u) = σ(u)(1 − σ(u)), the standard logistic density."""
     e = special.expit(np.asarray(u, dtype=np.float64))
@@ -956,10 +956,21 @@ def _score_logistic(theta, theta_p):
     return _expect(_logistic_pdf, lambda u: np.tanh((u + s) / 2.0), -s, 1.0)
 
 
+def logistic_cross_hessian():
+    """B = ∇²_{θ,θ'} E_{x∼p_θ} log p_θ'(x) at θ = θ' for the logistic location class (Lemma
+    A.7's B), by differentiating the cross-expectation under the integral: ∂_θ p_θ =
+    p_θ ∂_θ log p_θ and ∂_θ log p_θ(x) = ∂_θ' log p_θ'(x)|_{θ'=θ} = tanh((x − θ)/2), so
+    B = E_{p_θ}[tanh²((x − θ)/2)] = E_f tanh²(u/2) (the same for every θ: a location family),
+    computed by quadrature (:func:`_expect`). Closed form (checked in the tests): with
+    s = σ(u), f(u) du = ds and tanh(u/2) = 2s − 1, so B = ∫₀¹ (2s − 1)² ds = 1/3 = −C.
+    """
+    return _expect(_logistic_pdf, lambda u: np.tanh(u / 2.0) ** 2, 0.0, 1.0)
+
+
 class LogisticLocation(NamedTuple):
     theta_star: float  # argmax_θ E_{p_data} log f(x − θ)
     a: float  # A = −2 E_{p_data} f(x − θ*)
-    b: float  # B = 1/3 = −C
+    b: float  # B = E_f tanh²(u/2) by quadrature (= 1/3 = −C)
     c: float  # C = −1/3
     alpha: float  # −A
     lipschitz: float  # 1/(3√3)
@@ -971,7 +982,8 @@ def logistic_location(data_law):
     p_data (Gillman et al. 2024, Assumption 4.2 and Lemma A.7 on a model where A ≠ C).
 
     f is the standard logistic density; ∂²_θ log p_θ(x) = −2f(x − θ), so L = 2 sup|f'| =
-    1/(3√3) holds globally, A = −2E_{p_data} f(x − θ*), C = −2∫f² = −1/3, B = 1/3 = −C,
+    1/(3√3) holds globally, A = −2E_{p_data} f(x − θ*), C = −2∫f² = −1/3, B by quadrature of
+    the differentiated cross-expectation (:func:`logistic_cross_hessian`; = 1/3 = −C),
     α = −A, ε = W₁(p_θ*, p_data) exactly (1-D quadrature). θ* solves
     E_{p_data} tanh((x − θ)/2) = 0 (unique: the score is strictly decreasing in θ).
     """
@@ -987,7 +999,8 @@ def logistic_location(data_law):
     eps = w1_1d(lambda x: special.expit(np.asarray(x, dtype=np.float64) - theta_star),
                 law_cdf(data_law),
                 bulk=(min(centre, theta_star) - 40 * spread, max(centre, theta_star) + 40 * spread))
-    return LogisticLocation(float(theta_star), float(a), -LOGISTIC_C, LOGISTIC_C, float(-a),
+    return LogisticLocation(float(theta_star), float(a), logistic_cross_hessian(), LOGISTIC_C,
+                            float(-a),
                             LOGISTIC_L, float(eps))
 
 

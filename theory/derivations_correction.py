@@ -360,7 +360,8 @@ register("correction_mean_mse",
          "theory.correction.corrected_mix_mean_error2_known_cov",
          "(t, n, trace0, *, n_synthetic, correction_strength, split); .stationary(...) ~ "
          "corrected_mix_mean_error2_stationary", _mean_mse,
-         covers=("theory.correction.corrected_mix_mean_error2_stationary",))
+         covers=("theory.correction.corrected_mix_mean_error2_stationary",
+                 "theory.correction.mean_loop_coefficients"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,9 +569,15 @@ declare_numerical(
     "tested to recover known constants (test_fit_tau_n_recovers_exact_constants)")
 declare_numerical(
     "theory.correction.logistic_location",
-    "θ*, A, C, α, L, ε of the logistic location model by Gauss–Hermite/adaptive quadrature and "
-    "root finding; tested on symmetric data where θ* is known (test_logistic_location_"
-    "symmetric_data)")
+    "θ*, A, B, C, α, L, ε of the logistic location model by Gauss–Hermite/adaptive quadrature "
+    "and root finding (B from logistic_cross_hessian); tested on symmetric data where θ* is "
+    "known (test_logistic_location_symmetric_data)")
+declare_numerical(
+    "theory.correction.logistic_cross_hessian",
+    "Lemma A.7's B = E_f tanh²(u/2) for the logistic location class, by quadrature of the "
+    "cross-expectation differentiated under the integral; tested against its sympy closed form "
+    "1/3 (= the former hard-coded −C), adaptive quadrature and finite differences of the cross "
+    "score (test_logistic_cross_hessian_b_equals_the_former_constant)")
 declare_numerical(
     "theory.correction.logistic_location_map",
     "the logistic population map as the root of its score equation (quadrature + brentq); "
@@ -631,6 +638,19 @@ declare_numerical(
     "tested through Lemma A.7's Hessians by automatic differentiation "
     "(test_lemma_a7_matrices_with_other_data_moments)")
 
+# the Fig. 2 loop as the authors ran it (gillman2024.fig2.authors) evaluates W₂ and the model's
+# square root directly
+declare_numerical(
+    "theory.distances.gaussian_w2",
+    "W₂ between Gaussians by the Dowson–Landau formula with the trace of the matrix square root "
+    "from an eigendecomposition; tested against the scipy.linalg.sqrtm route and the 1-D closed "
+    "form (tests/theory/test_distances.py::test_w2_and_kl_match_independent_formulas, "
+    "test_one_dimensional_closed_forms)")
+declare_numerical(
+    "theory.distances.sqrtm_psd",
+    "the symmetric square root of a PSD matrix by an eigendecomposition (eigenvalues clipped at "
+    "0), a numerical routine; exercised through gaussian_w2's tests against scipy.linalg.sqrtm "
+    "(tests/theory/test_distances.py)")
 
 from theory._x64 import scope_module as _scope_module  # noqa: E402
 

@@ -1370,44 +1370,112 @@ def prop_b2(ctx):
 
 _COR_GAMMAS = (0.0, 0.3, 1.0, 3.0, math.inf)
 _AVG = slice(20, MEAN_T + 1)
+# Corollary 4.5 with τ_n taken per γ (mean-only model: α = 1, ε = L = 0, λ = 0.4, n = 50)
+_COR_TAU_GAMMAS = (0.0, 1e-3, 0.01, 0.1, 0.3, 1.0, 2.0, 5.0, 1e3, math.inf)
+_COR_SMALL_GAMMAS = (1e-3, 0.01)  # where the per-γ RHS exceeds RHS(γ = 0)
+_COR_D0 = 0.5  # ‖θ₀ − θ*‖ in the bound (as in the common-τ part)
+_COR_FIT_REPLICATES = 20_000  # one-step errors per n for the per-γ fits, both modes
+
+
+def rhs_per_gamma_exact_tau(t, gamma, membership=True):
+    """RHS of eq. 7 in the mean-only loop (n = 50, λ = 0.4, δ = 0.1, ‖θ₀ − θ*‖ = 0.5) with
+    τ_n(δ/t) the exact (1 − δ/t)-quantile of the sup over U of the one-step error at this n
+    and γ (derived, sup_error_quantile): the smallest value Assumption 4.2(3) allows at
+    n = 50, passed to theorem_4_3_bound as ε_OPT with a = 0."""
+    tau = sup_error_quantile(1.0 - DELTA / t, MEAN_N, gamma, membership=membership)
+    return cr.theorem_4_3_bound(t, MEAN_N, DELTA, _COR_D0, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0,
+                                0.0, 1.0, tau)
+
+
+def rhs_per_gamma_fitted_tau(seed, t, gamma):
+    """RHS of eq. 7 in the same loop with (a, b, ε_OPT) fitted per γ (fitted_tau, as in
+    gillman2024.thm4.3) on the one-step errors of stream ``seed``."""
+    fit = fitted_tau(seed, gamma, _COR_FIT_REPLICATES)
+    return cr.theorem_4_3_bound(t, MEAN_N, DELTA, _COR_D0, MEAN_LAMBDA, gamma, 1.0, 0.0, 0.0,
+                                fit.a, fit.b, fit.eps_opt)
+
+
+def conditional_u2_slope(gamma, ts):
+    """P_t in E[(θ_t − µ*)² | x̄] = P_t (x̄ − µ*)² + Q_t for the random-membership mean-only loop
+    (derived from the recursion e_{t+1} = (n u + M₁e_t + ξ_t)/N of mean_loop_coefficients,
+    e₀ = u = x̄ − µ*, M₁ and ξ_t fresh each generation): E[e_t | u] = α_t u with
+    α_{t+1} = r + κα_t, and P_{t+1} = r² + 2rκα_t + κ₂P_t, α₀ = P₀ = 1. Used as the
+    coefficient of the control variate (x̄ − µ*)² − σ₀²/n, whose mean is exactly 0: a wrong
+    coefficient would change only the variance, never the mean, of the adjusted values."""
+    co = cr.mean_loop_coefficients(MEAN_N, MEAN_M, gamma)
+    r, k, k2 = co.real_weight, co.kappa, co.kappa2
+    alpha, big_p, out = 1.0, 1.0, [1.0]
+    for _ in range(int(np.max(ts))):
+        alpha, big_p = r + k * alpha, r * r + 2.0 * r * k * alpha + k2 * big_p
+        out.append(big_p)
+    return np.asarray(out)[np.asarray(ts)]
 
 
 @claim(
     id="gillman2024.cor4.5",
     paper=PAPER,
     statement=(
-        "Corollary 4.5: any γ > 0 gives a strictly smaller RHS of eq. 7 than γ = 0 (the "
-        "bound decreases strictly in γ), and correction improves the iterates: the error is "
-        "non-increasing in γ."
+        "Corollary 4.5: with one τ_n for every γ (as the proof compares), any γ > 0 gives a "
+        "strictly smaller RHS of eq. 7 than γ = 0 (the bound decreases strictly in γ); with "
+        "τ_n taken per γ (Assumption 4.2(3) is an assumption on π_γGⁿ, so its constants "
+        "depend on γ) the RHS still falls across γ ∈ {0, 0.3, 1, 3, ∞} and strictly for "
+        "γ ≥ 0.1, but for small γ (10⁻³, 10⁻²) it exceeds the γ = 0 value (derived, "
+        "mean-only loop); the error of the iterates is non-increasing in γ."
     ),
     kind="monotone",
     provenance="paper",
-    method="exact: RHS(7) at t ∈ {1, 10, 100} on γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, 2, 5, 1e3, ∞} "
-    "(α = 1, ε = 0.2, L = 1, λ = 0.3, n = 50, δ = 0.1, a = 1, b = 2, ε_OPT = 0, "
-    "‖θ₀ − θ*‖ = 0.5): each consecutive difference > 0. Monte Carlo: the engine's mean-only "
-    "loop (n = 50, λ = 0.4, T = 50) at γ ∈ {0, 0.3, 1, 3, ∞} with common random numbers "
-    "(same seed): per replicate the mean of (θ_t − θ*)² over t = 20…50; the paired "
-    "differences between consecutive γ against their exact values (derived, "
-    "corrected_mix_mean_error2_known_cov), and the exact differences > 0.",
+    method="exact, one τ_n: RHS(7) at t ∈ {1, 10, 100} on γ ∈ {0, 0.01, 0.03, 0.1, 0.3, 1, "
+    "2, 5, 1e3, ∞} (α = 1, ε = 0.2, L = 1, λ = 0.3, n = 50, δ = 0.1, a = 1, b = 2, ε_OPT = 0, "
+    "‖θ₀ − θ*‖ = 0.5): each consecutive difference > 0. Exact, τ_n per γ: the mean-only "
+    "loop's constants (α = 1, ε = L = 0, λ = 0.4, n = 50, δ = 0.1, ‖θ₀ − θ*‖ = 0.5, U = "
+    "[−1.5, 1.5]) with τ_n(δ/t) the exact (1 − δ/t)-quantile of the sup over U of the one-step "
+    "error at n = 50 (derived law, sup_error_cdf), at t ∈ {1, 10, 50} on γ ∈ {0, 1e-3, 0.01, "
+    "0.1, 0.3, 1, 2, 5, 1e3, ∞}: each consecutive difference > 0 from γ = 0.1 on, RHS(0) > "
+    "RHS(0.1), and RHS(γ) − RHS(0) > 0 at γ ∈ {1e-3, 0.01}. Fitted, τ_n per γ: (a, b, "
+    "ε_OPT) fitted per γ ∈ {0, 0.3, 1, 3, ∞} (fitted_tau as in gillman2024.thm4.3: 20 000 "
+    "one-step errors per n ∈ {25, 50, 100, 200} in both modes, stream seed + 1, common "
+    "random numbers across γ): each consecutive difference of RHS(7) at t ∈ {1, 10, 50} > 0. "
+    "This is a deterministic function of the fit's stream; over 20 streams its smallest "
+    "margin (the step 0 → 0.3) was 0.078 ± 0.005 (mean ± sd; min 0.068), ≥ 15 sd from 0 "
+    "(with 5 000 errors per n it was 0.078 ± 0.020, min 0.026 over 40 streams). Monte Carlo: "
+    "the engine's mean-only loop (n = 50, λ = 0.4, T = 50) at γ ∈ {0, 0.3, 1, 3, ∞} with "
+    "common random numbers (same seed): per replicate the mean of (θ_t − θ*)² over t = "
+    "20…50, minus P̄·((θ₀ − θ*)² − 1/n), a control variate of mean exactly 0 (θ₀ = x̄ ~ "
+    "N(0, 1/n)) whose coefficient P̄ is the mean over t of the derived slope of "
+    "E[(θ_t − θ*)² | x̄] in (x̄ − θ*)² (conditional_u2_slope; it removes the real sample's "
+    "share of the variance, SD of the paired differences ÷ 5.5, and cannot move the mean); "
+    "the paired differences between consecutive γ against their exact values (derived, "
+    "corrected_mix_mean_error2_known_cov) with CLT SE, and the exact differences > 0. "
+    "20 000 replicates (quick 4 000).",
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Corollary 4.5 (with eq. 7 of "
-    "Theorem 4.3)",
+    "Theorem 4.3 and Assumption 4.2(3))",
     exact_statement="Quoted in the reference notes [G]: \"iterative fine-tuning with any "
     "amount of correction outperforms iterative fine-tuning without correction–in the sense "
     "that it is exponentially more stable, and it results in better model weights.\" Proof "
     "(paraphrased in the notes): for any γ > 0 the RHS of (7) is strictly smaller than at "
     "γ = 0.",
-    scope="the RHS part is exact for one set of constants and uses the same τ_n (a, b, "
-    "ε_OPT) for every γ, as the paper's proof implicitly does; the constants of "
-    "Assumption 4.2(3) fitted per γ (gillman2024.thm4.3's fit) are not compared across γ. "
-    "The error part is the mean-only 1-D loop (n = 50, λ = 0.4), the mean of (θ_t − θ*)² "
-    "over t = 20…50, at five γ with common random numbers (one seed, one real sample per "
-    "replicate shared by the five γ); \"better model weights\" is read as a smaller mean "
-    "squared error.",
+    scope="the one-τ_n part is exact for one set of constants, as the paper's proof compares. "
+    "With τ_n per γ (the mean-only 1-D loop, n = 50, λ = 0.4, δ = 0.1, U = θ* ± 1.5): with the "
+    "exact quantiles the RHS is larger than at γ = 0 for every γ below a crossing γ₀(t) ≈ "
+    "0.087 (t = 1), 0.020 (t = 10), 0.012 (t = 50), by at most 0.010 (1.6 %, t = 1, "
+    "γ ≈ 0.025), and falls strictly above it (1.11 → 0.37 at t = 50 from γ = 0 to ∞); with "
+    "the fitted constants it falls 1.26 → 0.42 (t = 50, mean over 20 streams) across γ ∈ "
+    "{0, 0.3, 1, 3, ∞} (the fits' noise, ~0.005–0.02, cannot resolve the small-γ excess, so "
+    "the fitted part is checked on that coarse grid only). The excess comes from the "
+    "corrector's random membership term R|M₁ − mq|/N of the sup over U (with it dropped, "
+    "control membership_noise_dropped, the RHS falls for every γ > 0), so the corollary's "
+    "'any amount of correction' holds for the bound only with a common τ_n; it holds for the "
+    "error itself (the Monte Carlo part). That part is the mean of (θ_t − θ*)² over t = "
+    "20…50 at five γ with common random numbers (one seed, one real sample per replicate "
+    "shared by the five γ); \"better model weights\" is read as a smaller mean squared "
+    "error.",
     controls=(
         Control("weights_swapped", "the exact prediction uses target weight 1/(1+γ) "
                 "(strength 1/γ; 0 ↔ ∞)"),
         Control("synthetic_variance_scaled", "the loop's model draws have variance ×1.5 "
                 "(temperature 1.5)"),
+        Control("membership_noise_dropped", "the per-γ τ_n omits the corrector's random "
+                "membership term R|M₁ − mq|/N of the one-step error (the uncorrected law)"),
     ),
 )
 def cor45(ctx):
@@ -1419,6 +1487,26 @@ def cor45(ctx):
         out.append(exact_check(f"t={t}: min consecutive decrease of RHS(7) over γ > 0",
                                float(np.finfo(float).tiny), float(np.min(-np.diff(rhs))),
                                sided="lower"))
+    # τ_n per γ: the exact quantiles, then the fitted constants
+    membership = ctx.control != "membership_noise_dropped"
+    tiny = float(np.finfo(float).tiny)
+    for t in (1, 10, 50):
+        rhs = {g: rhs_per_gamma_exact_tau(t, g, membership) for g in _COR_TAU_GAMMAS}
+        big = [rhs[g] for g in _COR_TAU_GAMMAS if g >= 0.1]
+        out.append(exact_check(f"t={t}, exact per-γ τ_n: min consecutive decrease of RHS(7) "
+                               f"over γ ≥ 0.1 (RHS {big[0]:.4g} → {big[-1]:.4g})", tiny,
+                               float(np.min(-np.diff(big))), sided="lower"))
+        out.append(exact_check(f"t={t}, exact per-γ τ_n: RHS(0) − RHS(0.1) > 0 (RHS(0) = "
+                               f"{rhs[0.0]:.4g})", tiny, rhs[0.0] - rhs[0.1], sided="lower"))
+        for g in _COR_SMALL_GAMMAS:
+            out.append(exact_check(f"t={t}, exact per-γ τ_n: RHS({g:g}) − RHS(0) > 0 (the "
+                                   "bound does not fall for small γ)", tiny,
+                                   rhs[g] - rhs[0.0], sided="lower"))
+        fitted = [rhs_per_gamma_fitted_tau(ctx.seed + 1, t, g) for g in _COR_GAMMAS]
+        out.append(exact_check(f"t={t}, fitted per-γ τ_n: min consecutive decrease of RHS(7) "
+                               f"over γ ∈ {{0, 0.3, 1, 3, ∞}} (RHS {fitted[0]:.4g} → "
+                               f"{fitted[-1]:.4g})", tiny, float(np.min(-np.diff(fitted))),
+                               sided="lower"))
     ts = np.arange(MEAN_T + 1)[_AVG]
     temperature = 1.5 if ctx.control == "synthetic_variance_scaled" else 1.0
     avg, exact = {}, {}
@@ -1427,7 +1515,10 @@ def cor45(ctx):
                         model="gaussian_mean", correction_strength=g, generations=MEAN_T,
                         replicates=ctx.size(20_000, 4_000), truth=(0.0, 1.0),
                         temperature=temperature)
-        avg[g] = np.mean(traj.means[:, _AVG, 0] ** 2, axis=1)
+        # control variate: (x̄ − µ*)² − σ₀²/n has mean 0 exactly (x̄ = θ₀ ~ N(0, 1/n))
+        cv = traj.means[:, 0, 0] ** 2 - 1.0 / MEAN_N
+        avg[g] = (np.mean(traj.means[:, _AVG, 0] ** 2, axis=1)
+                  - float(np.mean(conditional_u2_slope(g, ts))) * cv)
         g_pred = g
         if ctx.control == "weights_swapped":
             g_pred = math.inf if g == 0 else 1.0 / g
@@ -1456,7 +1547,10 @@ def cor45(ctx):
     "cancellation in RHS − τ); constants as in "
     "gillman2024.cor4.5. Monte Carlo: the engine's mean-only loop at γ = ∞ has θ_t − θ* = "
     "(Σx + Σz)/N exactly, so E(θ_t − θ*)² = σ₀²/(n + m) = 1/70 for t ≥ 1 (derived); checked "
-    "at t ∈ {1, 10, 50} with CLT SE.",
+    "at t ∈ {1, 10, 50} with CLT SE on the values (θ_t − θ*)² − (n/N)²((θ₀ − θ*)² − 1/n): the "
+    "control variate (θ₀ − θ*)² − 1/n has mean 0 exactly (θ₀ = x̄ ~ N(0, 1/n)) and the "
+    "derived slope (n/N)² of E[(θ_t − θ*)² | x̄] removes the real sample's share of the "
+    "variance (SD × 0.70) without moving the mean. 20 000 replicates (quick 4 000).",
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Example 4.6 (with eq. 7 and 44 "
     "of Theorem 4.3)",
     exact_statement="Paraphrased from the reference notes [G] (not verbatim): γ → ∞: bound "
@@ -1495,8 +1589,12 @@ def ex46(ctx):
     else:
         traj = mean_loop(ctx, math.inf)
     err2 = traj.means[:, :, 0] ** 2
+    # control variate (x̄ − θ*)² − 1/n (mean 0 exactly) with the derived slope (n/N)² of
+    # E[(θ_t − θ*)² | x̄] at γ = ∞ (conditional_u2_slope)
+    cv = traj.means[:, 0, 0] ** 2 - 1.0 / MEAN_N
+    slope = conditional_u2_slope(math.inf, np.arange(MEAN_T + 1))
     for t in (1, 10, 50):
-        out.append(mean_check(f"γ=∞: E(θ_t − θ*)², t={t} = 1/(n+m)", err2[:, t],
+        out.append(mean_check(f"γ=∞: E(θ_t − θ*)², t={t} = 1/(n+m)", err2[:, t] - slope[t] * cv,
                               1.0 / (MEAN_N + MEAN_M)))
     return out
 
@@ -1954,6 +2052,37 @@ def example_c6(ctx):
 # --------------------------------------------------------------------------------------------
 
 
+# AUTHORS_CORRECTOR_GAMMA_EFF — the effective strength γ_eff (Def. C.2: the γ of the closest
+# π_γ p_θ) of the authors' clipped histogram rejection sampler ("histogram_authors", 10 bins per
+# axis, m = 25 corrected points, 1000 independent applications, seed 11), measured with
+# simulations.correctors.effective_strength_estimate by three estimators (± SE), and in 1-D the
+# limit law G as the bins shrink (theory.projection_strength.clipped_mixture_cdf): sup|G − π_γ|,
+# the γ' of the nearest π_γ' and the KS distance of G to the whole π family. The "second"
+# estimator is left out: in A it gives 50–400 (SE 13–700), in B and C t̂ ≥ 1 (γ̂ = ∞), the
+# clipped law's second moment lying outside the π_γ range (itself a sign that it is not π_γ).
+#   A: 1-D, p_θ = N(1, 2), p_θ* = N(0, 1), n_real = 100 (the defaults of
+#      effective_strength_estimate, as in figure gillman2024_correctors);
+#   B: 1-D, p_θ = N(0.3, 1.2), p_θ* = N(0, 1), n_real = 50 (near the target);
+#   C: 2-D, p_θ = N((0.3, 0), diag(1.2, 0.9)), p_θ* = N(0, I₂), n_real = 50 (the Fig. 2 toy's
+#      regime; cvm and ks on the projection direction).
+#   cfg γ    mean        cvm         ks          G: sup|G−π_γ|, nearest γ', KS to family
+#   A   0    1.95±0.07   1.67±0.05   2.00±0.07   0.306, 4.3, 0.040
+#   A   0.3  3.41±0.14   2.88±0.10   3.49±0.13   0.239, 7.1, 0.027
+#   A   1    6.77±0.39   5.61±0.27   6.72±0.35   0.158, 13.6, 0.015
+#   A   3    15.7±1.8    13.0±1.2    14.6±1.4    0.080, 32, 0.007
+#   B   0    0.87±0.09   0.89±0.08   1.03±0.11   0.097, 2.9, 0.015
+#   B   0.3  1.53±0.14   1.54±0.12   1.67±0.17   0.075, 4.2, 0.011
+#   B   1    3.11±0.36   3.04±0.29   3.36±0.40   0.049, 7.4, 0.007
+#   B   3    7.2±1.4     7.0±1.2     7.2±1.4     0.025, 16.5, 0.003
+#   C   0    0.87±0.08   1.00±0.12   1.05±0.12   –
+#   C   0.3  1.73±0.16   1.93±0.22   1.91±0.20   –
+#   C   1    3.95±0.52   4.29±0.68   4.16±0.70   –
+#   C   3    18±8        26±16       17±8        –
+# So γ_eff/γ is ≈ 5–12 at γ = 0.3, 3–7 at γ = 1 and 2.3–9 at γ = 3 over these configurations
+# and estimators (larger when p_θ is far from p_θ*; C's γ = 3 values have SE 40–60 %), part of
+# it being γ_eff(0) > 0, which holds everywhere.
+
+
 @claim(
     id="gillman2024.fig2.toy",
     paper=PAPER,
@@ -1988,7 +2117,13 @@ def example_c6(ctx):
     scope="the ideal corrector π_γ instead of the authors' histogram rejection sampler; the "
     "qualitative ordering only (no values to compare: Fig. 2 is an image), as strict "
     "improvement of the mean W₂ over generations 100…T for each consecutive γ of the grid, "
-    "with and without the authors' accumulation; 2-D, n = 50, 25 synthetic points.",
+    "with and without the authors' accumulation; 2-D, n = 50, 25 synthetic points. The "
+    "authors' sampler is not π_γ at any γ, and no single factor relates its γ to an effective "
+    "one: its output law is not of the π_γ form (in 1-D its limit as the bins shrink is at "
+    "KS distance 0.003–0.04 from the nearest π_γ'), its γ_eff depends on the configuration "
+    "and on the estimator, and its γ = 0 already corrects (γ_eff(0) ≈ 0.9–2); measured "
+    "γ_eff/γ ranges over ≈ 2–12 at γ ∈ {0.3, 1, 3} (table AUTHORS_CORRECTOR_GAMMA_EFF "
+    "above).",
     controls=(
         Control("weights_swapped", "each loop runs at strength 1/γ (γ = 0 → ∞): target "
                 "weight 1/(1+γ)"),
@@ -2025,6 +2160,154 @@ def fig2_toy(ctx):
                                  avg[(tag, g0)] - avg[(tag, g1)], k))
         out.append(lcb_check(f"{name}: W̄₂(γ=0) − W̄₂(γ=5)", avg[(tag, 0.0)] - avg[(tag, 5.0)],
                              k))
+    return out
+
+
+@partial(jax.jit, static_argnames=("generations", "n_real", "n_synthetic", "dim", "corrector"))
+def _authors_toy_w2(keys, gammas, *, generations, n_real=50, n_synthetic=25, dim=2,
+                    corrector="authors"):
+    """W₂(N(µ_t, Σ_t), N(0, I)) of the Fig. 2 loop as the authors' code runs it, shape
+    (R, G, T + 1): the real set (n_real points of N(0, I)), each generation m model draws
+    corrected by their clipped histogram rejection sampler (simulations.correctors.
+    AuthorsHistogramCorrector, 10 bins per axis, target N(0, I)), and their accumulation (at
+    step i the real set, the newest m corrected points and the first ⌊(j+1)/(i+1)·m⌋ corrected
+    points of every earlier generation j), exact MLE. ``corrector="none"``: no correction;
+    ``"identity_at_zero"``: the sampler except that γ = 0 leaves the points unchanged.
+    Replicate r uses keys[r] for every γ (common random numbers: the same real set and model
+    normals)."""
+    from figures.gillman2024 import _features, _fit
+    from simulations.correctors import AuthorsHistogramCorrector
+    from theory.distances import gaussian_w2, sqrtm_psd
+
+    t_max, m, d = generations, n_synthetic, dim
+    dt = jnp.float64
+    p = d + d * (d + 1) // 2
+    js = jnp.arange(t_max)
+    sampler = AuthorsHistogramCorrector()
+    eye, zero = jnp.eye(d, dtype=dt), jnp.zeros(d, dt)
+
+    def trajectory(key, gamma):
+        real = jax.random.normal(jax.random.fold_in(key, 0), (n_real, d), dt)
+        real_sums = jnp.sum(_features(real), axis=0)
+        mean0, cov0 = _fit(real_sums, float(n_real), d)
+
+        def step(carry, i):
+            mean, cov, buf = carry
+            k_z, k_c = jax.random.split(jax.random.fold_in(jax.random.fold_in(key, 1), i))
+            y = mean + jax.random.normal(k_z, (m, d), dt) @ sqrtm_psd(cov)
+            if corrector != "none":
+                corrected = sampler.apply(k_c, y, zero, eye, gamma)
+                if corrector == "identity_at_zero":
+                    corrected = jnp.where(gamma == 0.0, y, corrected)
+                y = corrected
+            prefix = jnp.concatenate([jnp.zeros((1, p), dt), jnp.cumsum(_features(y), axis=0)])
+            c = jnp.floor(((js + 1.0) / (i + 1.0)) * m).astype(jnp.int32)
+            c = jnp.where(js < i, c, 0)  # row 0 of a prefix table is 0
+            past = jnp.sum(buf[js, c], axis=0)
+            count = float(n_real + m) + jnp.sum(c).astype(dt)
+            # a value-preserving select so that the buffer is read before it is written
+            row = jnp.where(jnp.isnan(jnp.sum(past)), jnp.nan, prefix)
+            buf = jax.lax.dynamic_update_slice(buf, row[None], (i, 0, 0))
+            new = _fit(real_sums + prefix[m] + past, count, d)
+            return (*new, buf), new
+
+        start = (mean0, cov0, jnp.zeros((t_max, m + 1, p), dt))
+        _, (ms, cs) = jax.lax.scan(step, start, js)
+        ms, cs = jnp.concatenate([mean0[None], ms]), jnp.concatenate([cov0[None], cs])
+        return jax.vmap(lambda a, b: gaussian_w2(a, b, zero, eye))(ms, cs)
+
+    return jax.vmap(lambda k: jax.vmap(lambda g: trajectory(k, g))(gammas))(keys)
+
+
+def authors_toy_w2(seed, gammas, *, replicates, generations, corrector="authors", batch=40):
+    """:func:`_authors_toy_w2` in batches of replicates (keys fold_in(key(seed), r))."""
+    batch = min(batch, replicates)
+    base = jax.random.key(int(seed))
+    g = jnp.asarray(np.asarray(gammas, dtype=np.float64))
+    out = []
+    for lo in range(0, replicates, batch):
+        hi = min(replicates, lo + batch)
+        keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(lo, lo + batch))
+        out.append(np.asarray(_authors_toy_w2(keys, g, generations=generations,
+                                              corrector=corrector))[: hi - lo])
+    return np.concatenate(out, axis=0)
+
+
+_AUTHORS_GAMMAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 2.0, 5.0)
+
+
+@claim(
+    id="gillman2024.fig2.authors",
+    paper=PAPER,
+    statement=(
+        "Fig. 2 as the authors ran it (their clipped histogram rejection corrector and their "
+        "accumulation, 2-D, n = 50, 25 synthetic points a generation): the mean W₂ to "
+        "N(0, I₂) decreases strictly at each step of the paper's γ grid {0, 0.01, 0.03, 0.1, "
+        "0.3, 1, 2, 5}; their γ = 0 baseline is not the uncorrected loop and is worse than it "
+        "(derived from measurement, not stated in the paper)."
+    ),
+    kind="monotone",
+    provenance="paper",
+    method="the loop of the authors' code (exp_scripts/gaussian_toy_example.py at 97d1ea7): "
+    "real set of 50 points from N(0, I₂), each generation 25 draws from the current fit "
+    "corrected by their rejection sampler (simulations.correctors.AuthorsHistogramCorrector: "
+    "10×10 histogram over the points' bounding box, proposal N(0, I₂), clipped envelope), "
+    "their accumulation (at step i the real set, the newest 25 and the first ⌊(j+1)/(i+1)·25⌋ "
+    "points of every earlier generation j), exact MLE (no reg_covar). Common random numbers "
+    "across γ (the same real set and model normals; the corrector's own draws depend on γ "
+    "through its acceptances). Per replicate the mean W₂ over generations 100…T (T = 300, "
+    "80 replicates; quick T = 150, 24 replicates). Each consecutive γ pair: a strictly "
+    "positive paired decrease (lower confidence bound > 0, Bonferroni over the pairs); in "
+    "quick mode the pair 0 → 0.01 is replaced by 0 → 0.03 (0 → 0.01 measured 0.019 ± 0.003, "
+    "z ≈ 6, with 40 replicates at T = 150: too close to the threshold z ≈ 5.2). The same "
+    "loop without any correction: W̄₂(their γ = 0) − W̄₂(no corrector) > 0 (lower confidence "
+    "bound).",
+    source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, §5 and Fig. 2; the authors' code "
+    "nate-gillman/self-correcting-self-consuming exp_scripts/gaussian_toy_example.py (HEAD "
+    "97d1ea7; the rejection corrector from commit 756c50c)",
+    exact_statement="Transcribed in the reference notes [G]: \"We logarithmically accrue "
+    "synthetic data points to simulate the case of fine-tuning. We obtain the updated model "
+    "parameters θ_{t+1}^{50} by computing the sample mean and covariance on this augmented "
+    "dataset.\" Fig. 2: W₂ between N(0, I₂) and N(µ_t, Σ_t) vs generation for several γ, "
+    "λ = 0.5; larger γ is more stable and converges to a better W₂; \"even a very small "
+    "increase in γ can improve performance over the baseline\" (no numeric values: the "
+    "figure is an image).",
+    scope="the qualitative ordering only (Fig. 2 is an image): strict improvement of the "
+    "mean W₂ over generations 100…T for each consecutive γ of the paper's grid, T = 300 "
+    "(the authors ran 500 generations, one unseeded run per γ) and 150 in quick mode, where "
+    "0 → 0.01 is tested as 0 → 0.03. Which corrector produced the published figure is not "
+    "stated (the notes date the rejection sampler before v3). The authors' γ = 0 resamples "
+    "the 10×10 histogram (uniform within bins), which inflates the variance: its W̄₂ (≈ 0.56 "
+    "at T = 150, 0.59 at T = 300) is well above the uncorrected loop's (≈ 0.33), and only "
+    "γ ≳ 0.3 does better than no correction (γ = 0.1: ≈ 0.42–0.43, γ = 0.3: ≈ 0.29), so the "
+    "paper's 'baseline' is not the uncorrected loop.",
+    controls=(
+        Control("weights_swapped", "each loop runs the corrector at strength 1/γ (γ = 0 → ∞): "
+                "target weight 1/(1+γ)"),
+        Control("identity_at_zero", "the corrector leaves the points unchanged at γ = 0 (π₀ = "
+                "p_θ, as Def. 4.1 reads) instead of resampling the histogram as the code "
+                "does"),
+    ),
+)
+def fig2_authors(ctx):
+    reps = ctx.size(80, 24)
+    gens = ctx.size(300, 150)
+    loop = tuple(_AUTHORS_GAMMAS)
+    if ctx.control == "weights_swapped":
+        loop = tuple(math.inf if g == 0 else 1.0 / g for g in _AUTHORS_GAMMAS)
+    corrector = "identity_at_zero" if ctx.control == "identity_at_zero" else "authors"
+    w = authors_toy_w2(ctx.seed, loop, replicates=reps, generations=gens, corrector=corrector)
+    avg = {g: w[:, gi, 100:].mean(axis=1) for gi, g in enumerate(_AUTHORS_GAMMAS)}
+    none = authors_toy_w2(ctx.seed, (0.0,), replicates=reps, generations=gens,
+                          corrector="none")[:, 0, 100:].mean(axis=1)
+    grid = _AUTHORS_GAMMAS if not ctx.quick else tuple(g for g in _AUTHORS_GAMMAS
+                                                        if g != 0.01)
+    k = len(grid)  # len(grid) − 1 pairs and the comparison with the uncorrected loop
+    out = [lcb_check(f"W̄₂(γ={g0:g}) − W̄₂(γ={g1:g}) ({avg[g0].mean():.4g} → "
+                     f"{avg[g1].mean():.4g})", avg[g0] - avg[g1], k)
+           for g0, g1 in zip(grid[:-1], grid[1:], strict=True)]
+    out.append(lcb_check(f"W̄₂(their γ=0) − W̄₂(no corrector) ({avg[0.0].mean():.4g} vs "
+                         f"{none.mean():.4g})", avg[0.0] - none, k))
     return out
 
 

@@ -472,6 +472,37 @@ def test_logistic_location_symmetric_data():
     assert ll.lipschitz == pytest.approx(2 * best, rel=1e-9)
 
 
+def test_logistic_cross_hessian_b_equals_the_former_constant():
+    """B = ∇²_{θ,θ'} E_{p_θ} log p_θ' (Lemma A.7) is computed by quadrature of the
+    differentiated cross-expectation; it must equal the value formerly hard-coded as −C = 1/3,
+    which follows in closed form (sympy) from s = σ(u): f du = ds, tanh(u/2) = 2s − 1."""
+    import sympy as sp
+
+    u, s = sp.symbols("u s", real=True)
+    sig = 1 / (1 + sp.exp(-u))
+    assert sp.simplify(sp.diff(sig, u) - sig * (1 - sig)) == 0  # dσ = f du
+    assert sp.simplify((sp.tanh(u / 2) - (2 * sig - 1)).rewrite(sp.exp)) == 0
+    b_closed = sp.integrate((2 * s - 1) ** 2, (s, 0, 1))
+    assert b_closed == sp.Rational(1, 3)
+    b = cr.logistic_cross_hessian()
+    assert b == pytest.approx(float(b_closed), abs=1e-13)
+    assert b == pytest.approx(-cr.LOGISTIC_C, abs=1e-13)  # the former hard-coded B = −C
+    # differentiating the density instead: B = −∫ f'(u) tanh(u/2) du (adaptive quadrature)
+    fprime = lambda v: -sst.logistic.pdf(v) * np.tanh(v / 2)  # noqa: E731
+    ref = -integrate.quad(lambda v: fprime(v) * np.tanh(v / 2), -np.inf, np.inf,
+                          epsabs=1e-14)[0]
+    assert b == pytest.approx(ref, abs=1e-12)
+    # and by central differences of the cross score S(θ, θ') = E_{p_θ} tanh((x − θ')/2) in θ,
+    # at several θ' (a location family: B does not depend on where it is taken)
+    h = 1e-3
+    for tp in (-1.3, 0.0, 0.8):
+        fd = (cr._score_logistic(tp + h, tp) - cr._score_logistic(tp - h, tp)) / (2 * h)
+        assert fd == pytest.approx(b, abs=1e-7)  # O(h²) truncation ≈ 1e-8 here
+    for law in (GaussianLaw([0.0], [[4.0]]), GaussianMixtureLaw([0.3, 0.7], [-2.0, 1.0],
+                                                                [0.5, 1.5])):
+        assert cr.logistic_location(law).b == b
+
+
 def test_logistic_map_fixed_point_jacobian_and_objective():
     law = GaussianLaw([0.0], [[4.0]])
     ll = cr.logistic_location(law)
