@@ -57,7 +57,11 @@ def render(run: dict, record: dict | None = None) -> str:
 
 
 def replace_block(text: str, table: str) -> str:
-    """``text`` with the block from START to END replaced by ``table``."""
+    """``text`` with the block from START to END replaced by ``table``; ``ValueError`` naming
+    the missing marker when the text has no such block."""
+    for marker in (START, END):
+        if marker not in text:
+            raise ValueError(f"no {marker} marker: the claims table's place is unknown")
     i, j = text.index(START), text.index(END) + len(END)
     return text[:i] + table + text[j:]
 
@@ -80,10 +84,14 @@ def main(argv=None) -> int:
         return 2
     table = render(run, calibration_record.load())
     if args.write:
-        with open(args.write, encoding="utf-8") as fh:
-            text = fh.read()
+        try:
+            with open(args.write, encoding="utf-8") as fh:
+                new = replace_block(fh.read(), table)
+        except (OSError, ValueError) as err:
+            print(f"error: cannot update {args.write}: {err}", file=sys.stderr)
+            return 2
         with open(args.write, "w", encoding="utf-8") as fh:
-            fh.write(replace_block(text, table))
+            fh.write(new)
     else:
         print(table)
     return 0

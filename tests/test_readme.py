@@ -1,8 +1,11 @@
 """The README stays true: its example runs, its claims table is the registry, and CI runs
 its test command."""
 
+import json
 import os
 import re
+
+import pytest
 
 from paper_checks.runner import select
 
@@ -58,6 +61,21 @@ def test_readme_table_renders_from_a_run():
     line = next(x for x in table.splitlines() if f"`{first.id}`" in x)
     assert "| 1.23% |" in line and "quick –, full –" in line
     assert replace_block(f"a\n{START}\nold\n{END}\nb", table) == f"a\n{table}\nb"
+    with pytest.raises(ValueError, match="marker"):
+        replace_block("a README without the markers", table)
+
+
+def test_readme_table_command_fails_in_one_line_without_markers(tmp_path, capsys):
+    from paper_checks.readme_table import main as table_main
+
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"quick": True, "claims": []}))
+    readme = tmp_path / "README.md"
+    readme.write_text("# no table here\n")
+    assert table_main([str(run), "--write", str(readme)]) == 2
+    err = capsys.readouterr().err
+    assert "marker" in err and "Traceback" not in err
+    assert readme.read_text() == "# no table here\n"
 
 
 def test_ci_runs_the_readme_test_command():
