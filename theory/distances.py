@@ -14,7 +14,11 @@ References:
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from theory import linalg
 
@@ -56,7 +60,7 @@ def symmetric_eigh(a):
         w = jnp.stack([low, top], axis=-1) * scale[..., None]
         u = jnp.stack([jnp.stack([-s, c], -1), jnp.stack([c, s], -1)], axis=-1)
         return w, u
-    return linalg.eigh(a)
+    return _jacobi_memo(a, vectors=True)
 
 
 def symmetric_eigvalsh(a):
@@ -66,7 +70,31 @@ def symmetric_eigvalsh(a):
     a = jnp.asarray(a)
     if a.shape[-1] <= 2:
         return symmetric_eigh(a)[0]
-    return linalg.eigvalsh(a)
+    return _jacobi_memo(a, vectors=False)
+
+
+_MEMO_MAX_ENTRIES = 4096  # matrices up to this many numbers are memoized when concrete
+
+
+def _jacobi_memo(a, vectors: bool):
+    """:func:`theory.linalg.eigh` (or ``eigvalsh``) of ``a``, d ≥ 3; called on concrete values
+    (outside ``jit``) the result is remembered by the matrix's bytes.
+
+    Called eagerly, the Jacobi ``while_loop`` is traced and compiled anew at every call (its
+    body is a fresh closure), about a second on a CPU: ``simulations.run`` takes the truth's
+    square root this way at every call. The remembered result is the very array the first call
+    returned, so nothing changes but the time; traced calls are not affected."""
+    if isinstance(a, jax.core.Tracer) or a.size > _MEMO_MAX_ENTRIES:
+        return linalg.eigh(a) if vectors else linalg.eigvalsh(a)
+    host = np.asarray(a)
+    return _jacobi_cached(host.tobytes(), host.shape, host.dtype.str, vectors,
+                          bool(jax.config.jax_enable_x64))
+
+
+@functools.lru_cache(maxsize=512)
+def _jacobi_cached(data: bytes, shape: tuple, dtype: str, vectors: bool, x64: bool):
+    a = jnp.asarray(np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape))
+    return linalg.eigh(a) if vectors else linalg.eigvalsh(a)
 
 
 def sqrtm_psd(cov):
