@@ -38,15 +38,19 @@ def select(key, candidates, rewards):
 
 def curated_gaussian_draws(key, mean, root, size: int, k, reward_kind: str, reward_params,
                            reward=None):
-    """``size`` curated points from N(mean, root rootᵀ): each the choice among ``k`` draws.
+    """``size`` curated points from N(mean, rootᵀ root): each the choice among ``k`` draws.
 
-    ``k`` is a static int ≥ 1 or ``float('inf')``; K = ∞ draws from the exact tilt (linear and
-    quadratic rewards only). K = 1 returns plain draws (the same key use as K = 1 candidates).
+    Points are row vectors, x = mean + z·root with z ~ N(0, I_d), so the model's covariance is
+    rootᵀ root for any square ``root`` (the convention of the engine's plain draws; the engine
+    passes the symmetric Σ^{1/2}, for which rootᵀ root = root rootᵀ up to rounding). ``k`` is
+    a static int ≥ 1 or ``float('inf')``; K = ∞ draws from the exact tilt of N(mean,
+    rootᵀ root) (linear and quadratic rewards only). K = 1 returns plain draws (the same key
+    use as K = 1 candidates).
     """
     d = mean.shape[-1]
     dt = mean.dtype
     if k == float("inf"):
-        cov = root @ root.T
+        cov = root.T @ root  # the law of mean + z·root (row vectors)
         t_mean, t_cov = reward_tilt(reward_kind, reward_params, mean, cov)
         t_root = sqrtm_psd(t_cov)
         z = threefry.normal(key, (size, d), dt)

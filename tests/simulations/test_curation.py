@@ -150,13 +150,66 @@ def test_k_inf_draws_from_the_exact_tilt():
     ref_mean = ref_cov @ (np.linalg.solve(cov, mean) + np.asarray(reward.matrix) @ [1.0, 1.0])
     np.testing.assert_allclose(t_cov, ref_cov, rtol=1e-12)
     np.testing.assert_allclose(t_mean, ref_mean, rtol=1e-12)
-    root = jnp.linalg.cholesky(cov)
+    root = jnp.linalg.cholesky(cov).T  # upper triangular: rootᵀ root = Σ (row-vector draws)
     x = np.asarray(curated_gaussian_draws(_key(5), mean, root, 100_000, math.inf, "quadratic",
                                           reward.params()))
     # whiten with the exact tilted law: coordinates are i.i.d. N(0, 1) (KS on each)
     w = np.linalg.solve(np.linalg.cholesky(ref_cov), (x - ref_mean).T)
     for row in w:
         assert stats.kstest(row, "norm").pvalue > P_MIN / 2
+
+
+def _cov_z(x, mean, cov):
+    """z-scores of the sample mean and covariance of the rows of ``x`` against (mean, cov):
+    the SE of each covariance entry is the sample SD of (x_i − x̄_i)(x_j − x̄_j) over √N
+    (CLT; valid for the non-Gaussian curated law too)."""
+    n = x.shape[0]
+    xbar = x.mean(axis=0)
+    z_mean = (xbar - mean) / (x.std(axis=0, ddof=1) / np.sqrt(n))
+    c = x - xbar
+    prod = c[:, :, None] * c[:, None, :]
+    s = prod.sum(axis=0) / (n - 1)
+    z_cov = (s - cov) / (prod.std(axis=0, ddof=1) / np.sqrt(n))
+    iu = np.triu_indices(x.shape[1])
+    return np.concatenate([z_mean, z_cov[iu]])
+
+
+@pytest.mark.parametrize("k", [1, 4, math.inf])
+def test_non_symmetric_root_gives_the_documented_law(k):
+    """A lower-triangular root L: the draws follow N(μ, Lᵀ L) and its curated laws, for plain
+    (K = 1), K = 4 and K = ∞ draws (all branches one convention). Predictions: K = 1,
+    N(μ, Σ) with Σ = Lᵀ L; K = 4 with r(x) = aᵀx, the exact curated law has mean
+    μ + Σa m_K(s)/s and covariance Σ − (1 − v_K(s)) Σa aᵀΣ/s², s² = aᵀΣa (only the
+    coordinate along a changes: ferbach2024.md §5.1; m_K, v_K from the reference density
+    above); K = ∞ with a quadratic reward, the exact tilt of N(μ, Σ). Each sample mean and
+    covariance entry is z-tested at |z| ≤ Z_TEST (false-failure 1e-6 each); the other
+    convention, N(μ, L Lᵀ), is off by more than 2·Z_TEST standard errors, so the test can
+    tell the two apart."""
+    lower = np.array([[1.0, 0.0], [0.9, 1.2]])
+    mean = np.array([0.5, -1.0])
+    n = 200_000
+    preds = {}
+    for name, cov in (("documented", lower.T @ lower), ("other", lower @ lower.T)):
+        if k == 1:
+            preds[name] = (mean, cov)
+        elif k == 4:
+            a = np.array([0.8, -0.5])
+            s = float(np.sqrt(a @ cov @ a))
+            m, v = m_v(4, s)
+            sa = cov @ a
+            preds[name] = (mean + sa * m / s, cov - (1 - v) * np.outer(sa, sa) / s**2)
+        else:
+            reward = QuadraticReward([1.0, 1.0], [[2.0, 0.0], [0.0, 0.5]])
+            t_mean, t_cov = reward.tilt(jnp.asarray(mean), jnp.asarray(cov))
+            preds[name] = (np.asarray(t_mean), np.asarray(t_cov))
+    # K = 1 ignores the reward (plain draws)
+    kind, params = (("quadratic", QuadraticReward([1.0, 1.0], [[2.0, 0.0], [0.0, 0.5]]).params())
+                    if k == math.inf else ("linear", LinearReward([0.8, -0.5]).params()))
+    x = np.asarray(curated_gaussian_draws(_key(20), jnp.asarray(mean), jnp.asarray(lower), n,
+                                          k, kind, params))
+    z = _cov_z(x, *preds["documented"])
+    assert np.all(np.abs(z) <= Z_TEST), (k, z)
+    assert np.max(np.abs(_cov_z(x, *preds["other"]))) > 2 * Z_TEST, k
 
 
 def test_k_inf_linear_tilt_by_quadrature():
