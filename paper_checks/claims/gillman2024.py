@@ -2155,6 +2155,11 @@ _LG_SHIFT = 0.1  # the target_shifted control's δθ (the logistic scale is 1, s
 _LG_NEWTON_TOL = 1e-10
 
 
+def _lg_target_weight(gamma):
+    """w = γ/(1+γ), the weight of p_θ* in π_γp_θ (Def. 4.1; 1 for γ = ∞)."""
+    return 1.0 if math.isinf(gamma) else gamma / (1.0 + gamma)
+
+
 def _lg_psi_derivatives(u):
     """ψ(u) = tanh(u/2) (the score), ψ' = (1 − ψ²)/2 = 2f(u), ψ'' = −ψψ'."""
     p = np.tanh(0.5 * np.asarray(u, dtype=np.float64))
@@ -2196,7 +2201,7 @@ def _lg_one_step_law(theta, gamma, target, n=_LG_N, m=_LG_M):
     corrected synthetic law (1 − w) f(· − θ) + w f(· − θ*), w = γ/(1+γ). Returns
     (θ'₀, E θ', Var θ', D)."""
     big = n + m
-    w = cr.target_weight(gamma)
+    w = _lg_target_weight(gamma)
     g1 = cr.logistic_location_map(theta, _LG_LAW, m / n, gamma, theta_star=target)
     dm = _lg_data_moments(g1)
     qm = (1.0 - w) * _lg_logistic_moments(theta - g1) + w * _lg_logistic_moments(target - g1)
@@ -2244,7 +2249,7 @@ def _lg_stationary(gamma, target_offset=0.0):
     n, m = _LG_N, _LG_M
     big = n + m
     a, b = n / big, m / big
-    w = cr.target_weight(gamma)
+    w = _lg_target_weight(gamma)
 
     def fmap(th):
         return cr.logistic_location_map(th, _LG_LAW, _LG_LAMBDA, gamma, theta_star=ts)
