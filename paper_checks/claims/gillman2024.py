@@ -2405,7 +2405,9 @@ def _lg_transient_measurements(ctx, gamma, far):
         "differences, checked against their closed forms); the first generation from θ₀ = "
         "θ* + 3: E θ_1 = π_γG^∞(θ₀) + O(1/N) bias and the delta-method variance; the strict "
         "ordering in γ of E|θ_t − θ*| for t = 1, 2, 3 from θ₀ = θ* + 3 (common random "
-        "numbers, lower confidence bound of the paired difference > 0)."
+        "numbers, lower confidence bound of the paired difference > 0). The runs at the three γ "
+        "and from θ* + 3 share the seed, hence each replicate's real sample: their comparisons "
+        "are correlated through the real data (the real-sample part dominates Var θ_t)."
     ),
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 (= Theorem A.11), "
     "eq. 7 and eq. 44; γ = 0: Bertrand et al. 2024, ICLR, Theorem 2",
