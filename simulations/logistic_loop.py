@@ -261,3 +261,8 @@ def one_step(key_or_seed, thetas, *, n, synthetic_ratio, correction_strength, re
     out = _compiled_grid(static)(keys, data_law.params(dt), jnp.asarray(cr.target_weight(g), dt),
                                  jnp.asarray(ts, dt), jnp.asarray(thetas, dt))
     return np.asarray(out)
+
+
+from theory._x64 import scope_module as _scope_module  # noqa: E402
+
+_scope_module(__name__)  # float64 in its own scope, whatever jax.config says (theory/_x64.py)
