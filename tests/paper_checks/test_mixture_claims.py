@@ -23,6 +23,7 @@ IDS = (
     "ferbach2024.mog.curated_limit",
     "ferbach2024.mog.mixed_stable",
     "ferbach2024.ten_class.bias_amplification",
+    "ferbach2024.ten_class.confidence_bias",
     "suresh2024.thm4.gmm_bound",
     "ferbach2024.mixture.linear_tilt",
     "gillman2024.mixture.corrector_monotone",
@@ -65,6 +66,20 @@ def test_label_map_equals_the_two_level_closed_form():
     lam = mx.TEN_LAMBDA
     mixed = mx.label_map(p, lam, p)[0]
     assert mixed == pytest.approx((p[0] + lam * p[0] * h0) / (1 + lam), rel=1e-9)
+
+
+def test_confidence_label_map_is_a_law_and_mixes_with_the_real_data():
+    """The confidence-reward curation map sends proportions to proportions (non-negative, sum
+    1 to rounding), is the (π_data + λ·curated)/(1 + λ) mixture with real data, and is not the
+    identity (curation moves the proportions)."""
+    p = np.array([0.13, 0.07, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.08, 0.12])
+    cur = mx.confidence_label_map(p)
+    assert (cur >= 0).all() and cur.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.abs(cur - p).max() > 1e-3
+    lam = 0.5
+    data = np.full(10, 0.1)
+    mixed = mx.confidence_label_map(p, lam, data)
+    np.testing.assert_allclose(mixed, (data + lam * cur) / (1 + lam), rtol=1e-12)
 
 
 def test_symmetric_ml_fit_is_consistent():
