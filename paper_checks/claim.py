@@ -33,6 +33,7 @@ same sizes, seed and verdict rule (``python -m paper_checks --controls``, see
 from __future__ import annotations
 
 import math
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,7 +134,9 @@ class Measurement:
         bound, negative: any non-positive value is below a non-negative bound). The ratio
         reads as room only for non-negative quantities (variances, distances, probabilities,
         which is what the papers bound); a negative bound, a negative measured value under a
-        lower bound's zero, a two-sided comparison and non-finite values give None.
+        lower bound's zero, a two-sided comparison and non-finite values give None. So does a
+        lower bound at 0 or at the smallest normal float (a sign check, "measured > 0"): no
+        factor of room against zero is meaningful (it read ∞, or 10³⁰⁰ against ``tiny``).
         """
         pred, meas = self.predicted, self.measured
         if self.sided == "two" or not (math.isfinite(pred) and math.isfinite(meas)):
@@ -144,8 +147,8 @@ class Measurement:
             if meas <= 0:
                 return math.inf if pred > 0 or meas < 0 else 1.0
             return pred / meas
-        if pred == 0:
-            return math.inf if meas > 0 else (1.0 if meas == 0 else None)
+        if pred <= sys.float_info.min:  # lower bound 0 or tiny: a sign check
+            return None
         return meas / pred
 
 

@@ -4,6 +4,7 @@ only (no Monte Carlo, no JAX)."""
 
 import json
 import math
+import sys
 
 import pytest
 
@@ -174,7 +175,9 @@ def test_slack_of_bounds():
     assert Measurement("u", 1.0, 2.0, sided="upper").slack() == pytest.approx(0.5)  # violated
     assert Measurement("l", 2.0, 3.0, sided="lower").slack() == pytest.approx(1.5)
     assert Measurement("u", 1.0, 0.0, sided="upper").slack() == math.inf
-    assert Measurement("l", 0.0, 1.0, sided="lower").slack() == math.inf
+    # a sign check (lower bound 0, or the smallest normal float) has no factor of room
+    assert Measurement("l", 0.0, 1.0, sided="lower").slack() is None
+    assert Measurement("l", sys.float_info.min, 0.3, sided="lower").slack() is None
     assert Measurement("two", 1.0, 1.0).slack() is None
     assert Measurement("neg", -1.0, -2.0, sided="upper").slack() is None
     ms = [Measurement("u", 2.0, 0.5, sided="upper"), Measurement("l", 2.0, 3.0, sided="lower"),
