@@ -21,6 +21,16 @@ Vassilvitskii 2007; centres drawn by D² sampling from the replicate's key, cova
 data's covariance, equal weights); generation t ≥ 1 is warm-started from the fit of generation
 t − 1, the "local argmax" of the theory (Bertrand et al. 2024; Gillman et al. 2024, eq. (5)).
 
+Restarts and re-initialisation (:class:`~simulations.spec.LoopSpec` fields, defaults = the
+single warm-started start above, bit for bit): ``kmeans_iterations`` = L Lloyd iterations
+refine each seeding, the start then being the M-step of the hard k-means labels
+(:func:`lloyd_start`); ``em_restarts`` = S seedings (start 0 with the single-start key, start
+s ≥ 1 with ``fold_in(key, s)``) are run through EM side by side (a ``vmap`` over starts) and the
+fit of largest mean log-likelihood is kept (:func:`multistart_fit`); ``em_init="reinit"``
+initialises every generation that way from its own training data (the seeding key of
+generation t ≥ 1 is ``fold_in(key_t, REINIT_TAG)``), as refitting scikit-learn's
+``GaussianMixture`` every generation does, instead of warm-starting.
+
 Covariance floor (``covariance_floor`` = c): eigenvalues of a fitted covariance below c are
 raised to c (Σ = U diag(max(λ, c)) Uᵀ). That is the exact maximiser of the M-step objective
 −log det Σ − tr(Σ⁻¹S) over {Σ ⪰ cI}, so floored EM is still a (generalised) EM algorithm and
@@ -63,6 +73,8 @@ __all__ = [
     "MixtureParams",
     "em_fit",
     "kmeanspp_init",
+    "lloyd_start",
+    "multistart_fit",
     "mixture_mean_loglik",
     "run_gmm",
     "sample_mixture",
@@ -74,6 +86,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _TRACES = {"step": 0}
 _BATCH_BYTES = 256 * 2**20
 EM_GROUP = 8  # replicates vmap-ed together; see compiled_runner
+REINIT_TAG = 0x5EED  # fold_in tag of the seeding key of a re-initialised generation t ≥ 1
 
 
 def trace_count() -> int:
@@ -247,6 +260,78 @@ def kmeanspp_init(key, x, components: int, floor, v=None) -> MixtureParams:
     return MixtureParams(jnp.full((components,), 1.0 / components, dt), centres, covs)
 
 
+def lloyd_start(x, params0: MixtureParams, iterations: int, floor, v=None) -> MixtureParams:
+    """``iterations`` Lloyd (k-means) iterations from the centres ``params0.means``, then the
+    M-step of the final hard labels as a starting mixture.
+
+    A Lloyd iteration assigns each row of ``x`` to its nearest centre (ties: the lowest index)
+    and moves each centre to the v-weighted mean of its rows (a centre without rows stays).
+    The start has weights (N_j + ε)/Σ_k(N_k + ε) (N_j = Σ v_i over cluster j, ε the dtype's
+    10·eps as in scikit-learn, so that no component starts at weight 0), means the centres and
+    covariances the clusters' floored scatter matrices; a cluster without rows keeps the
+    covariance of ``params0`` (the data's covariance after :func:`kmeanspp_init`).
+    ``iterations = 0`` returns ``params0`` unchanged.
+    """
+    if iterations == 0:
+        return params0
+    x = jnp.asarray(x)
+    dt = x.dtype
+    v = jnp.ones(x.shape[0], dt) if v is None else jnp.asarray(v, dt)
+    m = params0.means.shape[0]
+
+    def labels(centres):
+        d2 = jnp.sum((x[:, None, :] - centres[None]) ** 2, axis=-1)  # (N, m)
+        return jax.nn.one_hot(jnp.argmin(d2, axis=1), m, dtype=dt) * v[:, None]
+
+    def centroids(hot, centres):
+        counts = jnp.sum(hot, axis=0)
+        mean = (hot.T @ x) / jnp.where(counts > 0, counts, 1.0)[:, None]
+        return jnp.where((counts > 0)[:, None], mean, centres), counts
+
+    centres = jax.lax.fori_loop(0, iterations,
+                                lambda _, c: centroids(labels(c), c)[0], params0.means)
+    hot = labels(centres)
+    means, counts = centroids(hot, centres)
+    diff = x[None] - means[:, None, :]  # (m, N, d)
+    scatter = jnp.einsum("nm,mni,mnj->mij", hot, diff, diff) / jnp.where(
+        counts > 0, counts, 1.0)[:, None, None]
+    covs, _ = _floor_covs(0.5 * (scatter + jnp.swapaxes(scatter, -1, -2)), floor)
+    covs = jnp.where((counts > 0)[:, None, None], covs, params0.covs)
+    eps = 10 * jnp.finfo(dt).eps
+    weights = (counts + eps) / jnp.sum(counts + eps)
+    return MixtureParams(weights, means, covs)
+
+
+def multistart_fit(key, x, components: int, *, restarts: int, lloyd: int, iterations, tol,
+                   floor, covariance: str = "full", v=None, seed_x=None, seed_v=None):
+    """EM from ``restarts`` k-means++ seedings (each refined by ``lloyd`` Lloyd iterations),
+    keeping the fit of largest mean log-likelihood (ties: the lowest start).
+
+    Start 0 is seeded with ``key`` itself and start s ≥ 1 with ``fold_in(key, s)``; the starts
+    run side by side (``vmap``), so the cost is that of the slowest start. The seeding uses
+    ``seed_x``/``seed_v`` when given (the same points without padding rows), EM ``x``/``v``.
+    Returns ``(params, EMInfo)`` of the kept start. ``restarts = 1`` is
+    ``em_fit(x, lloyd_start(seed_x, kmeanspp_init(key, seed_x, …), …), …)``.
+    """
+    seed_x = x if seed_x is None else seed_x
+    seed_v = v if seed_x is x and seed_v is None else seed_v
+
+    def one(k):
+        params0 = kmeanspp_init(k, seed_x, components, floor, seed_v)
+        params0 = lloyd_start(seed_x, params0, lloyd, floor, seed_v)
+        return em_fit(x, params0, iterations=iterations, tol=tol, floor=floor,
+                      covariance=covariance, v=v)
+
+    if restarts == 1:
+        return one(key)
+    keys = jnp.concatenate([key[None], jax.vmap(lambda s: jax.random.fold_in(key, s))(
+        jnp.arange(1, restarts))])
+    params, info = jax.vmap(one)(keys)
+    ll = jnp.where(jnp.isnan(info.loglik), -jnp.inf, info.loglik)
+    best = jnp.argmax(ll)  # the first maximum
+    return jax.tree_util.tree_map(lambda a: a[best], (params, info))
+
+
 def sample_mixture(key, params: MixtureParams, size: int, temperature=1.0):
     """``size`` draws: component c ~ Categorical(w), then μ_c + √τ L_c z, L_c L_cᵀ = Σ_c."""
     k_c, k_z = jax.random.split(key)
@@ -274,6 +359,9 @@ class GMMStatic(NamedTuple):
     curation_k: int | float
     reward_kind: str | None
     reward: object
+    em_restarts: int = 1
+    kmeans_iterations: int = 0
+    em_init: str = "warm"
 
 
 class GMMHyper(NamedTuple):
@@ -316,6 +404,10 @@ def check_gmm(spec: LoopSpec) -> None:
                          f"k-means++ seeding of generation 0, got {spec.n_real}")
     if spec.generations > 0 and later < 1:
         raise ValueError("every generation needs at least one point to fit")
+    if spec.em_init == "reinit" and spec.generations > 0 and later < spec.components:
+        raise ValueError(f"em_init='reinit' seeds every generation by k-means++: each fit "
+                         f"needs >= components ({spec.components}) points, the smallest has "
+                         f"{later}")
     if spec.curation_k == math.inf and spec.reward.kind not in ("linear", "quadratic"):
         raise ValueError("curation_k=inf needs a linear or quadratic reward")  # pragma: no cover
 
@@ -331,6 +423,8 @@ def static_of(spec: LoopSpec) -> GMMStatic:
         curation_k=spec.curation_k,
         reward_kind=None if (reward is None or not spec.curated) else reward.kind,
         reward=reward if (spec.curated and reward.kind == "callable") else None,
+        em_restarts=spec.em_restarts, kmeans_iterations=spec.kmeans_iterations,
+        em_init=spec.em_init,
     )
 
 
@@ -360,7 +454,11 @@ def make_loop(static: GMMStatic, hyper: GMMHyper):
     prepares the generation's data (generation 0: n real points and a k-means++ seeding;
     later: the policy's data and a warm start) and runs EM once. The generation index is
     passed unbatched so that ``lax.cond`` picks the preparation without running both
-    branches, and EM is traced once for every generation.
+    branches, and EM is traced once for every generation. With ``em_restarts`` > 1,
+    ``kmeans_iterations`` > 0 or ``em_init="reinit"`` each branch runs its own EM (generation 0:
+    :func:`multistart_fit` on the real points; later: the warm EM or, re-initialised,
+    :func:`multistart_fit` on the generation's data); the default configuration keeps the
+    single shared EM call, so its numbers are unchanged bit for bit.
     """
     d, n, m_syn, m = static.dim, static.n_real, static.n_syn, static.components
     dt = jnp.dtype(static.dtype)
@@ -441,6 +539,47 @@ def make_loop(static: GMMStatic, hyper: GMMHyper):
                 mask = subsample_mask(k_sub, size, pool_rows, n, dt)
                 x = buffer[jnp.nonzero(mask > 0, size=n)[0]]
         return (*pad(x, v), state.params), GMMState(state.params, state.real, buffer, size)
+
+    restarts, lloyd = static.em_restarts, static.kmeans_iterations
+    cov = "full" if static.covariance == "weights" else static.covariance
+
+    def seeded_fit(key, x, v, seed_x=None):
+        return multistart_fit(key, x, m, restarts=restarts, lloyd=lloyd,
+                              iterations=hyper.em_iterations, tol=hyper.em_tol,
+                              floor=hyper.floor, covariance=cov, v=v, seed_x=seed_x,
+                              seed_v=None if seed_x is not None else v)
+
+    def fit_first(key, state: GMMState):
+        # the data and seeding key of prepare_first; the starts are seeded on the n points
+        k_x, k_seed = jax.random.split(key)
+        x = draw_truth(k_x, n)
+        params, info = seeded_fit(k_seed, *pad(x), seed_x=x)
+        real = x if static.data == "mix" else state.real
+        buffer = state.buffer.at[:n].set(x) if pool_rows else state.buffer
+        return (params, info), GMMState(params, real, buffer, state.size)
+
+    def fit_later(key, state: GMMState):
+        (x, v, params0), state = prepare_later(key, state)
+        if static.em_init == "reinit":
+            params, info = seeded_fit(jax.random.fold_in(key, REINIT_TAG), x, v)
+        else:
+            params, info = em_fit(x, params0, iterations=hyper.em_iterations,
+                                  tol=hyper.em_tol, floor=hyper.floor, covariance=cov, v=v,
+                                  update=static.covariance != "weights")
+        return (params, info), state._replace(params=params)
+
+    def step_seeded(key, state: GMMState, generation):
+        # restarts, Lloyd iterations or re-initialisation: each branch runs its own EM
+        _TRACES["step"] += 1
+        if static.generations == 0:
+            (params, info), state = fit_first(key, state)
+        else:
+            (params, info), state = jax.lax.cond(generation == 0, fit_first, fit_later,
+                                                 key, state)
+        return state, GMMStepInfo(params, info)
+
+    if (restarts, lloyd, static.em_init) != (1, 0, "warm"):
+        return init, step_seeded
 
     def step(key, state: GMMState, generation):
         _TRACES["step"] += 1

@@ -23,6 +23,7 @@ GMM_COVARIANCES = ("full", "diag", "weights")
 ESTIMATORS = ("mle", "unbiased")
 DTYPES = ("float64", "float32")
 CORRECTION_SPLITS = ("random", "deterministic")
+EM_INITS = ("warm", "reinit")
 
 _MAX_SIZE = 10**9
 
@@ -131,6 +132,26 @@ class LoopSpec:
         em_iterations: EM iterations per generation (fixed budget, ``model="gmm"``).
         em_tol: EM stops early when the mean log-likelihood gains less than this.
         covariance_floor: smallest eigenvalue allowed in a fitted mixture covariance.
+        em_restarts: S ≥ 1, EM starts per k-means++ initialisation (``model="gmm"``): S
+            independent seedings are each run through EM and the fit of largest mean
+            log-likelihood of the training data is kept (ties: the lowest start index), like
+            scikit-learn's ``n_init``. Start 0 uses the seeding key of ``em_restarts=1`` and
+            start s ≥ 1 the key ``fold_in(that key, s)``, so S = 1 (the default) is exactly
+            the single-start engine, and the best of S starts never has a lower likelihood
+            than start 0. With ``em_init="warm"`` only generation 0 is initialised this way.
+        kmeans_iterations: L ≥ 0 Lloyd iterations run from each k-means++ seeding before EM
+            (``model="gmm"``): each point goes to its nearest centre, each centre becomes its
+            points' (weighted) mean; after L > 0 iterations the starting mixture is the M-step
+            of those hard labels (weights the cluster fractions, covariances the clusters'
+            floored covariances; an empty cluster keeps its seed centre and the data's
+            covariance), scikit-learn's ``init_params="kmeans"`` when L is large. L = 0 (the
+            default) starts from the seeding itself: equal weights, the data's covariance.
+        em_init: ``"warm"`` (default; generation t ≥ 1 starts EM from the fit of generation
+            t − 1) or ``"reinit"`` (every generation starts afresh from ``em_restarts``
+            k-means++ seedings of its own training data, as refitting scikit-learn's
+            ``GaussianMixture`` each generation does; generation 0 is the same in both
+            modes; not with ``gmm_covariance="weights"``, whose components stay at their
+            generation-0 fit).
         reward: the curation reward r (a :mod:`theory.rewards` object, a dict with a
             ``kind``, or a JAX callable on points of shape ``(dim,)``); required when K > 1.
         generations: T ≥ 0, number of generations after generation 0.
@@ -161,6 +182,9 @@ class LoopSpec:
     em_iterations: int = 100
     em_tol: float = 1e-8
     covariance_floor: float = 1e-6
+    em_restarts: int = 1
+    kmeans_iterations: int = 0
+    em_init: str = "warm"
     generations: int = 10
     replicates: int = 1000
     truth: tuple | None = field(default=None)
@@ -217,6 +241,18 @@ class LoopSpec:
              _check_float("em_tol", self.em_tol, low=0.0, low_open=False, allow_inf=False))
         set_(self, "covariance_floor", _check_float(
             "covariance_floor", self.covariance_floor, low=0.0, low_open=True, allow_inf=False))
+        set_(self, "em_restarts", _check_int("em_restarts", self.em_restarts, 1, 10_000))
+        set_(self, "kmeans_iterations",
+             _check_int("kmeans_iterations", self.kmeans_iterations, 0, 10**6))
+        set_(self, "em_init", _check_choice("em_init", self.em_init, EM_INITS))
+        if self.model != "gmm":
+            for name, default in (("em_restarts", 1), ("kmeans_iterations", 0),
+                                  ("em_init", "warm")):
+                if getattr(self, name) != default:
+                    raise ValueError(f"{name}={getattr(self, name)!r} needs model='gmm'")
+        if self.em_init == "reinit" and self.gmm_covariance == "weights":
+            raise ValueError("em_init='reinit' refits every component from a fresh seeding; "
+                             "gmm_covariance='weights' keeps the components of generation 0")
         self._check_curation()
         self._check_corrector()
         self._check_fit_sizes()
