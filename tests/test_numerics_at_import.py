@@ -34,6 +34,7 @@ tr = run(spec, seed=3)
 kl = tr.metric("kl_to_target")
 res = evaluate(REGISTRY["suresh2024.thm3.bound"], Context(quick=True, seed=0))
 # the user's own float32 program may call a theory function inside its trace
+keys = simulations.replicate_keys(0, 3)  # typed keys come back as keys, not NumPy
 traced = jax.jit(lambda m: theory.gaussian_w2_squared(m, np.eye(2), m, np.eye(2)))(
     np.zeros(2, np.float32))
 print(json.dumps({
@@ -43,6 +44,7 @@ print(json.dumps({
     "kl": [str(kl.dtype), kl.tobytes().hex()],
     "claim": [res.passed, [float(m.measured).hex() for m in res.measurements]],
     "traced_dtype": str(traced.dtype),
+    "keys": [str(keys.dtype), jax.random.key_data(keys).tolist()],
 }))
 """
 
@@ -62,7 +64,7 @@ def test_import_leaves_x64_alone_and_results_are_the_float64_ones():
     assert (on["before"], on["after_import"], on["after"]) == (True, True, True)
     # with 64-bit JAX off, the toolkit still computed in float64: bit for bit the numbers of a
     # process that turned it on itself (a theory function, a run and its metric, a claim)
-    for key in ("w2", "means", "kl", "claim"):
+    for key in ("w2", "means", "kl", "claim", "keys"):
         assert off[key] == on[key], key
     assert off["w2"][0] == off["means"][0] == off["kl"][0] == "float64"
     assert off["claim"][0] is True

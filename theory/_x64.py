@@ -53,10 +53,16 @@ def _traced(args, kwargs) -> bool:
                for leaf in jax.tree_util.tree_leaves((args, kwargs)))
 
 
+def _host(x):
+    if not isinstance(x, jax.Array) or jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return x  # typed PRNG keys have no NumPy form (and no float64 to lose)
+    return np.asarray(x)
+
+
 def _to_host(out):
-    """JAX arrays in ``out`` (any pytree) → NumPy arrays with the same dtype and values."""
-    return jax.tree_util.tree_map(
-        lambda x: np.asarray(x) if isinstance(x, jax.Array) else x, out)
+    """JAX arrays in ``out`` (any pytree) → NumPy arrays with the same dtype and values; typed
+    PRNG keys are returned as they are."""
+    return jax.tree_util.tree_map(_host, out)
 
 
 def in_float64(fn):
