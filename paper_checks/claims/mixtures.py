@@ -530,13 +530,20 @@ def ten_class_traj(seed: int, data: str, n: int, generations: int, replicates: i
                 "F(π_{t−1}))/(1+λ) instead of (π_0 + λF(π_{t−1}))/(1+λ)"),
     ),
 )
-def ten_class_bias(ctx):
-    n, reps = ctx.size(600, 400), ctx.size(60, 40)
+def _curated_and_mixed(run, seed, n, reps):
+    """Class proportions (replicates, T + 1, 10) of the curated-only ("replace") and the
+    real-data ("mix") ten-class loops of ``run``, restricted to the replicates whose
+    generation-0 fits are separated in both, and that mask."""
     props, ok = {}, None
     for data in ("replace", "mix"):
-        props[data], sep = class_proportions(ten_class_traj(ctx.seed, data, n, TEN_T, reps))
+        props[data], sep = class_proportions(run(seed, data, n, TEN_T, reps))
         ok = sep if ok is None else ok & sep
-    pure, mixed = props["replace"][ok], props["mix"][ok]
+    return props["replace"][ok], props["mix"][ok], ok
+
+
+def ten_class_bias(ctx):
+    n, reps = ctx.size(600, 400), ctx.size(60, 40)
+    pure, mixed, ok = _curated_and_mixed(ten_class_traj, ctx.seed, n, reps)
     tag = f"({int(ok.sum())}/{ok.size} separated fits)"
     out = [
         lcb_check(f"curated only: π_T,0 − π_0,0 {tag}", pure[:, -1, 0] - pure[:, 0, 0], 5),
@@ -693,11 +700,7 @@ def heterogeneity(props) -> np.ndarray:
 )
 def ten_class_confidence(ctx):
     n, reps = ctx.size(600, 400), ctx.size(60, 30)
-    props, ok = {}, None
-    for data in ("replace", "mix"):
-        props[data], sep = class_proportions(confidence_run(ctx.seed, data, n, TEN_T, reps))
-        ok = sep if ok is None else ok & sep
-    pure, mixed = props["replace"][ok], props["mix"][ok]
+    pure, mixed, ok = _curated_and_mixed(confidence_run, ctx.seed, n, reps)
     rbar = class_mean_rewards()
     tag = f"({int(ok.sum())}/{ok.size} separated fits)"
     out = [
