@@ -57,8 +57,23 @@ def _run(mode: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_import_leaves_x64_alone_and_results_are_the_float64_ones():
-    off, on = _run("off"), _run("on")
+def _here(capsys) -> dict:
+    """The script's numbers in this process, where 64-bit JAX is on (tests/conftest.py) and
+    the packages are already imported: the "on" side without a second fresh process."""
+    import jax
+
+    assert jax.config.jax_enable_x64
+    saved = sys.argv
+    sys.argv = ["-c", "on"]
+    try:
+        exec(compile(_SCRIPT, "<numerics script>", "exec"), {"__name__": "__numerics__"})
+    finally:
+        sys.argv = saved
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_import_leaves_x64_alone_and_results_are_the_float64_ones(capsys):
+    off, on = _run("off"), _here(capsys)
     # importing theory, simulations, figures and the claims changed nothing, nor did computing
     assert (off["before"], off["after_import"], off["after"]) == (False, False, False)
     assert (on["before"], on["after_import"], on["after"]) == (True, True, True)

@@ -15,16 +15,16 @@ def test_failure_pvalue_is_the_binomial_tail():
 
 
 def test_calibration_subset_has_no_miscalibrated_claim(tmp_path):
-    """A Monte Carlo claim (Suresh's collapse probability, exact binomial test) and an exact
+    """A Monte Carlo claim (Shumailov's 1-D W₂ through the engine, its exact law) and an exact
     claim, 3 seeds each in quick mode: any failure of a claim with α = 1e-6 has p ≈ 3e-6 and
     is reported; the test fails then (false alarm of this test ≤ 3e-6 per claim). The record
     of every claim at 20 quick and 5 full seeds is paper_checks/calibration.json
     (test_calibration_record.py); this test checks the command that makes it."""
     path = tmp_path / "cal.json"
-    code = main(["--seeds", "3", "--quick", "--only", "suresh2024.collapse_probability.*",
+    code = main(["--seeds", "3", "--quick", "--only", "shumailov2024.thm3.1.w2_1d",
                  "suresh2024.thm3.*", "--json", str(path)])
     rows = json.loads(path.read_text())["rows"]
-    assert {r["claim_id"] for r in rows} == {"suresh2024.collapse_probability.exact",
+    assert {r["claim_id"] for r in rows} == {"shumailov2024.thm3.1.w2_1d",
                                              "suresh2024.thm3.bound"}
     assert all(r["seeds"] == 3 for r in rows)
     assert code == 0, rows
