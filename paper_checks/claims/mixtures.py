@@ -477,6 +477,17 @@ def ten_class_traj(seed: int, data: str, n: int, generations: int, replicates: i
                             kmeans_iterations=TEN_LLOYD, **extra), seed)
 
 
+def _curated_and_mixed(run, seed, n, reps):
+    """Class proportions (replicates, T + 1, 10) of the curated-only ("replace") and the
+    real-data ("mix") ten-class loops of ``run``, restricted to the replicates whose
+    generation-0 fits are separated in both, and that mask."""
+    props, ok = {}, None
+    for data in ("replace", "mix"):
+        props[data], sep = class_proportions(run(seed, data, n, TEN_T, reps))
+        ok = sep if ok is None else ok & sep
+    return props["replace"][ok], props["mix"][ok], ok
+
+
 @claim(
     id="ferbach2024.ten_class.bias_amplification",
     paper=PAPER_FERBACH,
@@ -530,17 +541,6 @@ def ten_class_traj(seed: int, data: str, n: int, generations: int, replicates: i
                 "F(π_{t−1}))/(1+λ) instead of (π_0 + λF(π_{t−1}))/(1+λ)"),
     ),
 )
-def _curated_and_mixed(run, seed, n, reps):
-    """Class proportions (replicates, T + 1, 10) of the curated-only ("replace") and the
-    real-data ("mix") ten-class loops of ``run``, restricted to the replicates whose
-    generation-0 fits are separated in both, and that mask."""
-    props, ok = {}, None
-    for data in ("replace", "mix"):
-        props[data], sep = class_proportions(run(seed, data, n, TEN_T, reps))
-        ok = sep if ok is None else ok & sep
-    return props["replace"][ok], props["mix"][ok], ok
-
-
 def ten_class_bias(ctx):
     n, reps = ctx.size(600, 400), ctx.size(60, 40)
     pure, mixed, ok = _curated_and_mixed(ten_class_traj, ctx.seed, n, reps)
