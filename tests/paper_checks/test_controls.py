@@ -222,3 +222,19 @@ def test_a_rejected_control_names_its_strongest_failing_comparison():
     detail = outcome(Control("k", "x"), result).detail
     assert detail.startswith("fails at strong:") and "40 SE" in detail
     assert "(2 of 3 comparisons fail)" in detail
+
+
+def test_every_claim_evaluates_a_public_function_of_ctx_alone():
+    """A helper written between ``@claim(...)`` and the claim's function becomes the claim's
+    evaluate (it happened once: the claim then raised at every run). Each registered evaluate
+    is a public function of one parameter, ``ctx``."""
+    import inspect
+
+    import paper_checks.claims  # noqa: F401  (registers every claim)
+
+    for cid, c in REGISTRY.items():
+        if cid.startswith("zz"):  # the tests' own toy claims
+            continue
+        name = c.evaluate.__name__
+        params = list(inspect.signature(c.evaluate).parameters)
+        assert not name.startswith("_") and params == ["ctx"], (cid, name, params)
