@@ -1085,6 +1085,16 @@ def thm43_exact_measurements(ctx):
     return out
 
 
+# the notes' transcription of Theorem 4.3 (eqs. 7, 38, 44), quoted by both Theorem 4.3 claims
+_THM43_TRANSCRIPT = (
+    "Transcribed in the reference notes [G] from the paper: \"Fix λ ∈ R_{>0}, "
+    "γ ∈ R_{≥0}. Iteration θ_{t+1}^n = π_γG_λ^n(θ_t^n); Assumption 4.2 (1)–(3). Fix δ ∈ (0,1). "
+    "If θ_0 is sufficiently close to θ* and λ(1 + εL/α) < (1+γ)/(2+γ), then ρ(λ)/(1+γ) < 1 "
+    "and, with probability 1 − δ, ‖θ_t^n − θ*‖ ≤ τ_n(δ/t)·Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + "
+    "(ρ(λ)/(1+γ))^t·‖θ_0^n − θ*‖ (eq. 7), with τ_n(δ/t) = ε_OPT + (a/√n)·sqrt(log(bt/δ)) "
+    "(eq. 44)\", \"for all t > 0\"; ρ(λ) = λ(α + εL)/(α − λ(α + εL)) (eq. 38).")
+
+
 @claim(
     id="gillman2024.thm4.3",
     paper=PAPER,
@@ -1105,12 +1115,7 @@ def thm43_exact_measurements(ctx):
     "N(0, 1) (θ₀ = x̄, the real sample's mean).",
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 (= Theorem A.11), "
     "eq. 7 and eq. 44",
-    exact_statement="Transcribed in the reference notes [G] from the paper: \"Fix λ ∈ R_{>0}, "
-    "γ ∈ R_{≥0}. Iteration θ_{t+1}^n = π_γG_λ^n(θ_t^n); Assumption 4.2 (1)–(3). Fix δ ∈ (0,1). "
-    "If θ_0 is sufficiently close to θ* and λ(1 + εL/α) < (1+γ)/(2+γ), then ρ(λ)/(1+γ) < 1 "
-    "and, with probability 1 − δ, ‖θ_t^n − θ*‖ ≤ τ_n(δ/t)·Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + "
-    "(ρ(λ)/(1+γ))^t·‖θ_0^n − θ*‖ (eq. 7), with τ_n(δ/t) = ε_OPT + (a/√n)·sqrt(log(bt/δ)) "
-    "(eq. 44)\", \"for all t > 0\"; ρ(λ) = λ(α + εL)/(α − λ(α + εL)) (eq. 38).",
+    exact_statement=_THM43_TRANSCRIPT,
     scope="One model where every hypothesis is exact: the 1-D mean-only Gaussian (α = 1, L = 0, "
     "ε = 0), n = 50, λ = 0.4, δ = 0.1, θ₀ the real-data fit; the bound with fitted (a, b, "
     "ε_OPT) at γ = 1 only (random membership), per fixed t (not uniform in t). The bound is "
@@ -2693,12 +2698,7 @@ def _lg_transient_measurements(ctx, gamma, far):
     ),
     source="Gillman et al. 2024, ICML, arXiv 2402.07087 v3, Theorem 4.3 (= Theorem A.11), "
     "eq. 7 and eq. 44; γ = 0: Bertrand et al. 2024, ICLR, Theorem 2",
-    exact_statement="Transcribed in the reference notes [G] from the paper: \"Fix λ ∈ R_{>0}, "
-    "γ ∈ R_{≥0}. Iteration θ_{t+1}^n = π_γG_λ^n(θ_t^n); Assumption 4.2 (1)–(3). Fix δ ∈ (0,1). "
-    "If θ_0 is sufficiently close to θ* and λ(1 + εL/α) < (1+γ)/(2+γ), then ρ(λ)/(1+γ) < 1 "
-    "and, with probability 1 − δ, ‖θ_t^n − θ*‖ ≤ τ_n(δ/t)·Σ_{i=0}^{t}(ρ(λ)/(1+γ))^i + "
-    "(ρ(λ)/(1+γ))^t·‖θ_0^n − θ*‖ (eq. 7), with τ_n(δ/t) = ε_OPT + (a/√n)·sqrt(log(bt/δ)) "
-    "(eq. 44)\", \"for all t > 0\"; ρ(λ) = λ(α + εL)/(α − λ(α + εL)) (eq. 38).",
+    exact_statement=_THM43_TRANSCRIPT,
     scope="One misspecified model: the 1-D logistic location class on a two-component Gaussian "
     "mixture (α = 0.307, L = 1/(3√3), ε = 0.284, εL/α = 0.18), n = 100, λ = 0.4, δ = 0.1, "
     "γ ∈ {0, 1, 3}, θ₀ the real-data fit (the bound) or θ* + 3 (the transient, outside U); "

@@ -477,6 +477,15 @@ def ten_class_traj(seed: int, data: str, n: int, generations: int, replicates: i
                             kmeans_iterations=TEN_LLOYD, **extra), seed)
 
 
+# the label-map controls shared by the two ten-class claims
+_TEN_CLASS_CONTROLS = (
+    Control("off_by_one_generation", "the label map's prediction of π_t is F(π_t) instead "
+            "of F(π_{t−1}) (the current proportions fed to the map)"),
+    Control("mixing_weights_swapped", "the real-data loop's prediction is (λπ_0 + "
+            "F(π_{t−1}))/(1+λ) instead of (π_0 + λF(π_{t−1}))/(1+λ)"),
+)
+
+
 def _curated_and_mixed(run, seed, n, reps):
     """Class proportions (replicates, T + 1, 10) of the curated-only ("replace") and the
     real-data ("mix") ten-class loops of ``run``, restricted to the replicates whose
@@ -534,12 +543,7 @@ def _curated_and_mixed(run, seed, n, reps):
     "proportions becoming heterogeneous under r = γ max_k q_k); K = 20 is inferred from the "
     "5·10⁴ → 2.5·10³ ratio, not stated. The one-step label map is derived and tested in "
     "conditional mean (martingale residuals), the growth by one-sided bounds at T = 10",
-    controls=(
-        Control("off_by_one_generation", "the label map's prediction of π_t is F(π_t) instead "
-                "of F(π_{t−1}) (the current proportions fed to the map)"),
-        Control("mixing_weights_swapped", "the real-data loop's prediction is (λπ_0 + "
-                "F(π_{t−1}))/(1+λ) instead of (π_0 + λF(π_{t−1}))/(1+λ)"),
-    ),
+    controls=_TEN_CLASS_CONTROLS,
 )
 def ten_class_bias(ctx):
     n, reps = ctx.size(600, 400), ctx.size(60, 40)
@@ -690,10 +694,7 @@ def heterogeneity(props) -> np.ndarray:
     "curated only; the one-step label map is tested in conditional mean (martingale "
     "residuals), the growth by one-sided bounds at T = 10",
     controls=(
-        Control("off_by_one_generation", "the label map's prediction of π_t is F(π_t) instead "
-                "of F(π_{t−1}) (the current proportions fed to the map)"),
-        Control("mixing_weights_swapped", "the real-data loop's prediction is (λπ_0 + "
-                "F(π_{t−1}))/(1+λ) instead of (π_0 + λF(π_{t−1}))/(1+λ)"),
+        *_TEN_CLASS_CONTROLS,
         Control("classifier_sds_reversed", "the label map's classifier has its class sds in "
                 "reverse order (class j gets the sd of class 9 − j: a class-indexing slip)"),
     ),
